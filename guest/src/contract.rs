@@ -1,0 +1,116 @@
+//! The persistence traits every backend implements.
+
+use core::fmt::Debug;
+
+use crate::control::TrackedHandle;
+use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
+use crate::findings::{
+    DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
+    OccurrenceRecord,
+};
+use crate::identity::{FindingId, ObservationId, OccurrenceId, OvidHash, PolicyHash, TenantId};
+
+/// Marker for durable-write acknowledgements.
+pub trait CommitReceipt: Clone + Debug + Send + Sync + 'static {}
+
+impl CommitReceipt for DoneLedgerCommitReceipt {}
+impl CommitReceipt for FindingsCommitReceipt {}
+
+/// Proof that a write was *accepted*; it is durable only once `wait` returns Ok.
+#[must_use = "durability is not established until wait() returns a receipt"]
+pub trait CommitHandle: Send + 'static {
+    type Receipt: CommitReceipt;
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Blocks until the write is durable or has failed. Consumes the handle.
+    fn wait(self) -> Result<Self::Receipt, Self::Error>;
+}
+
+/// A handle for backends whose writes are durable before submit returns.
+#[derive(Debug)]
+pub struct ReadyCommitHandle<R, E>(Result<R, E>);
+
+impl<R, E> ReadyCommitHandle<R, E> {
+    pub const fn ok(receipt: R) -> Self {
+        Self(Ok(receipt))
+    }
+
+    pub const fn err(error: E) -> Self {
+        Self(Err(error))
+    }
+
+    pub const fn from_result(result: Result<R, E>) -> Self {
+        Self(result)
+    }
+}
+
+impl<R: CommitReceipt, E: std::error::Error + Send + Sync + 'static> CommitHandle for ReadyCommitHandle<R, E> {
+    type Receipt = R;
+    type Error = E;
+
+    fn wait(self) -> Result<R, E> {
+        self.0
+    }
+}
+
+/// Which object versions are done, merged per key as a monotonic lattice.
+pub trait DoneLedger: Send + Sync {
+    type Error: std::error::Error + Send + Sync + 'static;
+    type CommitHandle: CommitHandle<Receipt = DoneLedgerCommitReceipt, Error = Self::Error> + TrackedHandle;
+
+    /// Positional: element i is the durable row for `ovid_hashes[i]`, or None.
+    fn batch_get(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        ovid_hashes: &[OvidHash],
+    ) -> Result<Vec<Option<DoneLedgerRecord>>, Self::Error>;
+
+    /// Every ovid in exactly this (tenant, policy) scope whose durable status is
+    /// terminal, without duplicates, in unspecified order.
+    fn list_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Vec<OvidHash>, Self::Error>;
+
+    /// A cheap count of `list_done_hashes`, or `Ok(None)` when unsupported.
+    fn count_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Option<usize>, Self::Error> {
+        let _ = (tenant_id, policy_hash);
+        Ok(None)
+    }
+
+    /// Accepts a batch; in-batch duplicate keys are merged, then merged into
+    /// durable state. Durable only once the handle's `wait` returns a receipt.
+    fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<Self::CommitHandle, Self::Error>;
+}
+
+/// Findings, occurrences and observations, with referential integrity.
+pub trait FindingsSink: Send + Sync {
+    type Error: std::error::Error + Send + Sync + 'static;
+    type CommitHandle: CommitHandle<Receipt = FindingsCommitReceipt, Error = Self::Error> + TrackedHandle;
+
+    fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<Self::CommitHandle, Self::Error>;
+}
+
+/// Durable row counts, for backend-agnostic idempotency checks.
+pub trait FindingsConformanceProbe: Send + Sync {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    fn durable_counts(&self) -> Result<DurableFindingsCounts, Self::Error>;
+}
+
+/// Point lookups and sorted snapshots of a done-ledger's durable state.
+pub trait DoneLedgerInspect: DoneLedger {
+    fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, Self::Error>;
+    /// Every durable row, sorted by (tenant, policy, ovid) bytes.
+    fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, Self::Error>;
+}
+
+/// Point lookups and sorted snapshots of a findings sink's durable state.
+pub trait FindingsInspect: FindingsSink {
+    fn get_finding(&self, tenant_id: TenantId, id: FindingId) -> Result<Option<FindingRecord>, Self::Error>;
+    fn get_occurrence(&self, tenant_id: TenantId, id: OccurrenceId) -> Result<Option<OccurrenceRecord>, Self::Error>;
+    fn get_observation(&self, tenant_id: TenantId, id: ObservationId)
+    -> Result<Option<ObservationRecord>, Self::Error>;
+    /// Sorted by (tenant, id) bytes, like the other snapshots.
+    fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, Self::Error>;
+    fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, Self::Error>;
+    fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, Self::Error>;
+}

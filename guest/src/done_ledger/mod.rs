@@ -1,0 +1,43 @@
+//! The done-ledger contract: which object versions are done, as a lattice.
+
+mod error_code;
+mod key;
+mod provenance;
+mod receipt;
+mod record;
+mod status;
+
+use std::collections::HashMap;
+
+pub use error_code::{DoneLedgerErrorCode, MAX_DONE_LEDGER_ERROR_CODE_SIZE};
+pub use key::DoneLedgerKey;
+pub use provenance::DoneLedgerProvenance;
+pub use receipt::DoneLedgerCommitReceipt;
+pub use record::DoneLedgerRecord;
+pub use status::DoneLedgerStatus;
+
+use crate::input_error::PersistenceInputError;
+
+/// Merges in-batch duplicates (in slice order) into one row per key, keeping
+/// the keys in first-seen order so every backend applies them identically.
+pub fn dedupe_batch(records: &[DoneLedgerRecord]) -> Result<Vec<DoneLedgerRecord>, PersistenceInputError> {
+    let mut index: HashMap<DoneLedgerKey, usize> = HashMap::with_capacity(records.len());
+    let mut merged: Vec<DoneLedgerRecord> = Vec::with_capacity(records.len());
+    for record in records {
+        match index.get(record.key()) {
+            Some(&slot) => merged[slot] = merged[slot].merge(record)?,
+            None => {
+                index.insert(*record.key(), merged.len());
+                merged.push(record.clone());
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// The receipt for a batch, computed over its deduplicated rows.
+pub fn receipt_for(deduped: &[DoneLedgerRecord]) -> DoneLedgerCommitReceipt {
+    let scanned = deduped.iter().filter(|r| r.status().is_scanned()).count() as u64;
+    let findings = deduped.iter().fold(0u64, |acc, r| acc.saturating_add(u64::from(r.findings_count())));
+    DoneLedgerCommitReceipt::new(deduped.len() as u64, scanned, findings)
+}

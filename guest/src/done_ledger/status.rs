@@ -1,0 +1,73 @@
+//! The done-ledger status lattice, ordered by rank.
+
+/// Ranks 4..=9 are reserved for future non-terminal states; any rank that
+/// does not map back through [`DoneLedgerStatus::from_rank`] is corruption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum DoneLedgerStatus {
+    FailedRetryable = 1,
+    FailedPermanent = 2,
+    Skipped = 3,
+    ScannedClean = 10,
+    ScannedWithFindings = 11,
+}
+
+impl DoneLedgerStatus {
+    /// Every status, in rank order.
+    pub const ALL: [Self; 5] = [
+        Self::FailedRetryable,
+        Self::FailedPermanent,
+        Self::Skipped,
+        Self::ScannedClean,
+        Self::ScannedWithFindings,
+    ];
+
+    pub const fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub const fn from_rank(rank: u8) -> Option<Self> {
+        match rank {
+            1 => Some(Self::FailedRetryable),
+            2 => Some(Self::FailedPermanent),
+            3 => Some(Self::Skipped),
+            10 => Some(Self::ScannedClean),
+            11 => Some(Self::ScannedWithFindings),
+            _ => None,
+        }
+    }
+
+    /// The lattice join: the higher rank (equal ranks are the same variant).
+    #[must_use]
+    pub const fn merge(self, other: Self) -> Self {
+        if other.rank() > self.rank() { other } else { self }
+    }
+
+    pub const fn is_scanned(self) -> bool {
+        matches!(self, Self::ScannedClean | Self::ScannedWithFindings)
+    }
+
+    pub const fn is_failure(self) -> bool {
+        matches!(self, Self::FailedRetryable | Self::FailedPermanent)
+    }
+
+    pub const fn is_skipped(self) -> bool {
+        matches!(self, Self::Skipped)
+    }
+
+    /// Whether this status suppresses a future rescan.
+    pub const fn is_terminal(self) -> bool {
+        !matches!(self, Self::FailedRetryable)
+    }
+
+    /// The variant name, as used in error messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::FailedRetryable => "FailedRetryable",
+            Self::FailedPermanent => "FailedPermanent",
+            Self::Skipped => "Skipped",
+            Self::ScannedClean => "ScannedClean",
+            Self::ScannedWithFindings => "ScannedWithFindings",
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! A borrowed batch of findings-layer records and its submit-time checks.
+
+use std::collections::HashSet;
+
+use super::records::{FindingRecord, ObservationRecord, OccurrenceRecord};
+use crate::identity::TenantId;
+use crate::input_error::PersistenceInputError;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FindingsUpsertBatch<'a> {
+    findings: &'a [FindingRecord],
+    occurrences: &'a [OccurrenceRecord],
+    observations: &'a [ObservationRecord],
+}
+
+impl<'a> FindingsUpsertBatch<'a> {
+    pub const fn new(
+        findings: &'a [FindingRecord],
+        occurrences: &'a [OccurrenceRecord],
+        observations: &'a [ObservationRecord],
+    ) -> Self {
+        Self { findings, occurrences, observations }
+    }
+
+    pub const fn findings(&self) -> &'a [FindingRecord] {
+        self.findings
+    }
+
+    pub const fn occurrences(&self) -> &'a [OccurrenceRecord] {
+        self.occurrences
+    }
+
+    pub const fn observations(&self) -> &'a [ObservationRecord] {
+        self.observations
+    }
+
+    /// An empty batch is a valid no-op.
+    pub const fn is_empty(&self) -> bool {
+        self.findings.is_empty() && self.occurrences.is_empty() && self.observations.is_empty()
+    }
+
+    pub const fn total_records(&self) -> usize {
+        self.findings.len() + self.occurrences.len() + self.observations.len()
+    }
+
+    pub fn validate_observation_identity(&self) -> Result<(), PersistenceInputError> {
+        self.observations.iter().try_for_each(ObservationRecord::validate_identity)
+    }
+
+    /// Every record must belong to the tenant of the first record (findings
+    /// first, then occurrences, then observations).
+    pub fn validate_tenant_consistency(&self) -> Result<(), PersistenceInputError> {
+        let tenants = self
+            .findings
+            .iter()
+            .map(FindingRecord::tenant_id)
+            .chain(self.occurrences.iter().map(OccurrenceRecord::tenant_id))
+            .chain(self.observations.iter().map(ObservationRecord::tenant_id));
+        let mut expected: Option<TenantId> = None;
+        for tenant in tenants {
+            match expected {
+                None => expected = Some(tenant),
+                Some(t) if t != tenant => return Err(PersistenceInputError::InconsistentTenant),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// In-batch diagnostic only: a backend must also accept parents that are
+    /// already durable, which this check cannot see.
+    pub fn validate_referential_integrity(&self) -> Result<(), PersistenceInputError> {
+        self.validate_tenant_consistency()?;
+        let finding_ids: HashSet<_> = self.findings.iter().map(FindingRecord::finding_id).collect();
+        if self.occurrences.iter().any(|o| !finding_ids.contains(&o.finding_id())) {
+            return Err(PersistenceInputError::OrphanedReference {
+                child_type: "OccurrenceRecord",
+                parent_type: "FindingRecord",
+            });
+        }
+        let occurrence_ids: HashSet<_> = self.occurrences.iter().map(OccurrenceRecord::occurrence_id).collect();
+        if self.observations.iter().any(|o| !occurrence_ids.contains(&o.occurrence_id())) {
+            return Err(PersistenceInputError::OrphanedReference {
+                child_type: "ObservationRecord",
+                parent_type: "OccurrenceRecord",
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! Findings receipts and the conformance probe's durable counts.
+
+/// Distinct rows per layer of one batch, including rows that already
+/// existed, so a replay returns the same counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FindingsCommitReceipt {
+    finding_count: u64,
+    occurrence_count: u64,
+    observation_count: u64,
+}
+
+impl FindingsCommitReceipt {
+    pub const fn new(finding_count: u64, occurrence_count: u64, observation_count: u64) -> Self {
+        Self { finding_count, occurrence_count, observation_count }
+    }
+
+    pub const fn finding_count(&self) -> u64 {
+        self.finding_count
+    }
+
+    pub const fn occurrence_count(&self) -> u64 {
+        self.occurrence_count
+    }
+
+    pub const fn observation_count(&self) -> u64 {
+        self.observation_count
+    }
+}
+
+/// Total durable rows per layer across all tenants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DurableFindingsCounts {
+    pub findings: u64,
+    pub occurrences: u64,
+    pub observations: u64,
+}
+
+impl DurableFindingsCounts {
+    pub const fn new(findings: u64, occurrences: u64, observations: u64) -> Self {
+        Self { findings, occurrences, observations }
+    }
+
+    #[must_use]
+    pub const fn saturating_sub(self, base: Self) -> Self {
+        Self {
+            findings: self.findings.saturating_sub(base.findings),
+            occurrences: self.occurrences.saturating_sub(base.occurrences),
+            observations: self.observations.saturating_sub(base.observations),
+        }
+    }
+}

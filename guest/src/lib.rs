@@ -1,0 +1,30 @@
+//! Persistence for gossip workers: the contract types, the `DoneLedger` and
+//! `FindingsSink` traits, and in-memory stores with the reference semantics.
+//!
+//! The same crate builds natively and, for `wasm32`, as a WebAssembly
+//! component exporting the `gossip:persistence` WIT world.
+#![forbid(unsafe_code)]
+
+pub mod contract;
+pub mod control;
+pub mod done_ledger;
+pub mod findings;
+pub mod identity;
+pub mod input_error;
+pub mod location;
+pub mod store;
+pub mod sync;
+pub mod write_context;
+
+pub use contract::{
+    CommitHandle, CommitReceipt, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
+    FindingsSink, ReadyCommitHandle,
+};
+pub use control::{CompletionOrder, PendingWriteId, StoreControl, TrackedHandle};
+pub use input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+pub use location::{ConnectorInputError, Location};
+pub use store::{
+    InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink,
+    InMemoryPersistenceError, InMemoryStoreKind,
+};
+pub use write_context::WriteContext;

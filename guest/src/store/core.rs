@@ -1,0 +1,319 @@
+//! The store core shared by both in-memory stores: one mutex over all state,
+//! one condvar that wakes every waiter whenever any write finishes.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::countdown::Countdown;
+use super::error::{InMemoryPersistenceError, InMemoryStoreKind};
+use super::pending::{OpState, PendingOp};
+use crate::control::{CompletionOrder, PendingWriteId};
+use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// The domain half of a store: what a payload does to durable state.
+pub(crate) trait StoreBackend: Send + 'static {
+    type Payload: Send;
+    type Receipt: Send;
+    type Durable: Send + Default;
+    const STORE_KIND: InMemoryStoreKind;
+
+    /// Runs under the store mutex, so it must not block. It must validate
+    /// everything before changing anything: an Err leaves `durable` untouched.
+    fn apply(durable: &mut Self::Durable, payload: &Self::Payload) -> Result<Self::Receipt, InMemoryPersistenceError>;
+}
+
+type Op<B> = PendingOp<<B as StoreBackend>::Payload, <B as StoreBackend>::Receipt>;
+type Outcome<B> = Result<<B as StoreBackend>::Receipt, InMemoryPersistenceError>;
+
+pub(crate) struct StoreState<B: StoreBackend> {
+    pub(crate) durable: B::Durable,
+    /// Every write not yet waited on: pending, or finished with a result.
+    ops: HashMap<PendingWriteId, Op<B>>,
+    /// Acceptance order of delayed writes; may hold ids already released
+    /// out of order, which releases skip.
+    order: VecDeque<PendingWriteId>,
+    next_op_id: u64,
+    pub(crate) auto_complete: bool,
+    delay_next: Countdown,
+    fail_submit: Countdown,
+    fail_commit: Countdown,
+}
+
+impl<B: StoreBackend> StoreState<B> {
+    fn new(auto_complete: bool) -> Self {
+        Self {
+            durable: B::Durable::default(),
+            ops: HashMap::new(),
+            order: VecDeque::new(),
+            next_op_id: 1,
+            auto_complete,
+            delay_next: Countdown::default(),
+            fail_submit: Countdown::default(),
+            fail_commit: Countdown::default(),
+        }
+    }
+
+    fn is_pending(&self, op_id: PendingWriteId) -> bool {
+        self.ops.get(&op_id).is_some_and(PendingOp::is_pending)
+    }
+
+    pub(crate) fn pending_count(&self) -> usize {
+        self.ops.values().filter(|op| op.is_pending()).count()
+    }
+
+    /// The commit-fault counter is consumed by whichever write is applied
+    /// next, not by the write submitted next.
+    fn apply(&mut self, payload: &B::Payload) -> Outcome<B> {
+        if self.fail_commit.try_take() {
+            return Err(InMemoryPersistenceError::InjectedCommitFailure { store: B::STORE_KIND });
+        }
+        B::apply(&mut self.durable, payload)
+    }
+
+    /// Applies a pending write. Its failure is kept for `wait`, not returned:
+    /// the release itself succeeded.
+    fn finish(&mut self, op_id: PendingWriteId) -> Result<(), InMemoryPersistenceError> {
+        let Some(op) = self.ops.remove(&op_id) else {
+            return Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id });
+        };
+        let OpState::Pending(payload) = op.state else {
+            self.ops.insert(op_id, op);
+            return Ok(());
+        };
+        let result = self.apply(&payload);
+        if !op.abandoned {
+            self.ops.insert(op_id, PendingOp { state: OpState::Finished(result), abandoned: false });
+        }
+        Ok(())
+    }
+
+    /// Takes a finished result out, or reports that the write is still pending.
+    fn take_finished(&mut self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+        match self.ops.get(&op_id) {
+            None => Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }),
+            Some(op) if op.is_pending() => Ok(None),
+            Some(_) => match self.ops.remove(&op_id) {
+                Some(PendingOp { state: OpState::Finished(result), .. }) => Ok(Some(result)),
+                _ => Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }),
+            },
+        }
+    }
+}
+
+pub(crate) struct StoreCore<B: StoreBackend> {
+    state: Mutex<StoreState<B>>,
+    cv: Condvar,
+}
+
+impl<B: StoreBackend> StoreCore<B> {
+    pub(crate) fn new(auto_complete: bool) -> Self {
+        Self { state: Mutex::new(StoreState::new(auto_complete)), cv: Condvar::new() }
+    }
+
+    fn poisoned() -> InMemoryPersistenceError {
+        InMemoryPersistenceError::Poisoned { store: B::STORE_KIND }
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, StoreState<B>>, InMemoryPersistenceError> {
+        self.state.lock().map_err(|_| Self::poisoned())
+    }
+
+    /// For `Debug`: never blocks, so formatting a store while this thread
+    /// holds its lock cannot deadlock.
+    pub(crate) fn try_lock(&self) -> Option<Result<MutexGuard<'_, StoreState<B>>, ()>> {
+        #[cfg(not(loom))]
+        match self.state.try_lock() {
+            Ok(guard) => Some(Ok(guard)),
+            Err(std::sync::TryLockError::Poisoned(_)) => Some(Err(())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+        #[cfg(loom)]
+        match self.state.try_lock() {
+            Ok(guard) => Some(Ok(guard)),
+            Err(_) => None,
+        }
+    }
+
+    fn wake_waiters(&self) {
+        // Every handle shares this condvar; waking only one could wake a
+        // waiter for another write and leave the right one asleep.
+        #[cfg(not(loom_planted_bug = "notify_one"))]
+        self.cv.notify_all();
+        #[cfg(loom_planted_bug = "notify_one")]
+        self.cv.notify_one();
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&B::Durable) -> T) -> Result<T, InMemoryPersistenceError> {
+        Ok(f(&self.lock()?.durable))
+    }
+
+    pub(crate) fn configure(&self, f: impl FnOnce(&mut StoreState<B>)) -> Result<(), InMemoryPersistenceError> {
+        f(&mut *self.lock()?);
+        Ok(())
+    }
+
+    pub(crate) fn set_auto_complete(&self, on: bool) -> Result<(), InMemoryPersistenceError> {
+        self.configure(|s| s.auto_complete = on)
+    }
+
+    pub(crate) fn delay_next_writes(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+        self.configure(|s| s.delay_next.arm(count))
+    }
+
+    pub(crate) fn fail_next_submissions(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+        self.configure(|s| s.fail_submit.arm(count))
+    }
+
+    pub(crate) fn fail_next_commits(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+        self.configure(|s| s.fail_commit.arm(count))
+    }
+
+    /// Accepts a write: a submission fault rejects it outright; otherwise it
+    /// is either delayed until released or applied at once.
+    pub(crate) fn submit(self: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
+        let mut state = self.lock()?;
+        if state.fail_submit.try_take() {
+            return Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND });
+        }
+        let op_id = PendingWriteId::from_raw(state.next_op_id);
+        state.next_op_id = state
+            .next_op_id
+            .checked_add(1)
+            .ok_or(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND })?;
+        let delayed = state.delay_next.try_take() || !state.auto_complete;
+        if delayed {
+            state.order.push_back(op_id);
+            state.ops.insert(op_id, PendingOp { state: OpState::Pending(payload), abandoned: false });
+        } else {
+            let result = state.apply(&payload);
+            state.ops.insert(op_id, PendingOp { state: OpState::Finished(result), abandoned: false });
+            drop(state);
+            self.wake_waiters();
+        }
+        Ok(StoreHandle { core: Arc::clone(self), op_id, settled: false })
+    }
+
+    pub(crate) fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
+        let mut state = self.lock()?;
+        loop {
+            let next = match order {
+                CompletionOrder::OldestFirst => state.order.pop_front(),
+                CompletionOrder::NewestFirst => state.order.pop_back(),
+            };
+            let Some(op_id) = next else { return Ok(None) };
+            if state.is_pending(op_id) {
+                state.finish(op_id)?;
+                drop(state);
+                self.wake_waiters();
+                return Ok(Some(op_id));
+            }
+        }
+    }
+
+    pub(crate) fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, InMemoryPersistenceError> {
+        let mut state = self.lock()?;
+        if !state.is_pending(op_id) {
+            return Ok(false);
+        }
+        state.finish(op_id)?;
+        state.order.retain(|id| *id != op_id);
+        drop(state);
+        self.wake_waiters();
+        Ok(true)
+    }
+
+    /// Releases exactly the writes pending when called, applying them in the
+    /// requested order; nothing can be submitted meanwhile (one lock hold).
+    pub(crate) fn release_all(&self, order: CompletionOrder) -> Result<usize, InMemoryPersistenceError> {
+        let mut state = self.lock()?;
+        let mut ids: Vec<PendingWriteId> = state.order.iter().copied().filter(|id| state.is_pending(*id)).collect();
+        if order == CompletionOrder::NewestFirst {
+            ids.reverse();
+        }
+        for op_id in &ids {
+            state.finish(*op_id)?;
+        }
+        // Every id left in the queue is now finished or stale.
+        state.order.clear();
+        drop(state);
+        if !ids.is_empty() {
+            self.wake_waiters();
+        }
+        Ok(ids.len())
+    }
+
+    pub(crate) fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
+        let state = self.lock()?;
+        Ok(state.order.iter().copied().filter(|id| state.is_pending(*id)).collect())
+    }
+
+    pub(crate) fn pending_count(&self) -> Result<usize, InMemoryPersistenceError> {
+        Ok(self.lock()?.pending_count())
+    }
+
+    fn wait(&self, op_id: PendingWriteId) -> Outcome<B> {
+        let mut state = self.lock()?;
+        loop {
+            // Re-check after every wake-up: the condvar is shared by all
+            // writes and may also wake spuriously.
+            if let Some(result) = state.take_finished(op_id)? {
+                return result;
+            }
+            state = self.cv.wait(state).map_err(|_| Self::poisoned())?;
+        }
+    }
+
+    fn poll(&self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+        self.lock()?.take_finished(op_id)
+    }
+
+    fn abandon(&self, op_id: PendingWriteId) {
+        // A poisoned store has nothing left to clean up.
+        let Ok(mut state) = self.lock() else { return };
+        match state.ops.get_mut(&op_id) {
+            Some(op) if op.is_pending() => op.abandoned = true,
+            Some(_) => {
+                state.ops.remove(&op_id);
+            }
+            None => {}
+        }
+    }
+}
+
+/// A claim on one accepted write. Dropping it unwaited cancels nothing: the
+/// write still applies when released; only its result is discarded.
+pub(crate) struct StoreHandle<B: StoreBackend> {
+    core: Arc<StoreCore<B>>,
+    op_id: PendingWriteId,
+    settled: bool,
+}
+
+impl<B: StoreBackend> StoreHandle<B> {
+    pub(crate) const fn operation_id(&self) -> PendingWriteId {
+        self.op_id
+    }
+
+    /// Blocks until the write is released (from any thread) and returns its outcome.
+    pub(crate) fn wait(mut self) -> Outcome<B> {
+        self.settled = true;
+        self.core.wait(self.op_id)
+    }
+
+    /// The outcome if the write has finished, without blocking (for
+    /// single-threaded hosts such as a wasm instance). Once it has returned
+    /// `Some`, the outcome is gone and further polls report `UnknownOperation`.
+    pub(crate) fn poll(&mut self) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+        let outcome = self.core.poll(self.op_id)?;
+        if outcome.is_some() {
+            self.settled = true;
+        }
+        Ok(outcome)
+    }
+}
+
+impl<B: StoreBackend> Drop for StoreHandle<B> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.core.abandon(self.op_id);
+        }
+    }
+}

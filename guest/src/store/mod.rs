@@ -1,0 +1,61 @@
+//! The in-memory stores and the core they share.
+
+mod core;
+mod countdown;
+mod done_ledger;
+mod error;
+mod findings;
+mod pending;
+
+pub use countdown::Countdown;
+pub use done_ledger::{InMemoryDoneLedger, InMemoryDoneLedgerHandle};
+pub use error::{InMemoryPersistenceError, InMemoryStoreKind};
+pub use findings::{InMemoryFindingsHandle, InMemoryFindingsSink};
+
+use crate::control::{CompletionOrder, PendingWriteId, StoreControl};
+
+macro_rules! impl_store_control {
+    ($($store:ty),+) => {$(
+        impl StoreControl for $store {
+            type ControlError = InMemoryPersistenceError;
+
+            fn set_auto_complete(&self, on: bool) -> Result<(), InMemoryPersistenceError> {
+                self.core().set_auto_complete(on)
+            }
+
+            fn delay_next_writes(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+                self.core().delay_next_writes(count)
+            }
+
+            fn fail_next_submissions(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+                self.core().fail_next_submissions(count)
+            }
+
+            fn fail_next_commits(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+                self.core().fail_next_commits(count)
+            }
+
+            fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
+                self.core().release_next(order)
+            }
+
+            fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, InMemoryPersistenceError> {
+                self.core().release_specific(op_id)
+            }
+
+            fn release_all(&self, order: CompletionOrder) -> Result<usize, InMemoryPersistenceError> {
+                self.core().release_all(order)
+            }
+
+            fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
+                self.core().pending_ids()
+            }
+
+            fn pending_count(&self) -> Result<usize, InMemoryPersistenceError> {
+                self.core().pending_count()
+            }
+        }
+    )+};
+}
+
+impl_store_control!(InMemoryDoneLedger, InMemoryFindingsSink);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project: installs what is missing, then the Rust
+# workspace tests, the loom model checks, and the Coq proofs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "prerequisites"
+rustup target add wasm32-unknown-unknown >/dev/null
+if ! command -v coqc >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq --no-install-recommends coq) >/dev/null
+fi
+
+step "workspace tests (native stores, component, conformance, simulation)"
+cargo test --workspace --locked
+
+if [ -x scripts/loom.sh ]; then
+  step "loom model checks"
+  scripts/loom.sh
+fi
+
+if [ -f proofs/check.sh ]; then
+  step "Coq proofs"
+  bash proofs/check.sh
+fi
+
+if [ -f scripts/traceability.sh ]; then
+  step "rivet traceability"
+  bash scripts/traceability.sh
+fi

@@ -1,0 +1,1 @@
+//! The conformance checks (filled in by the conformance work).

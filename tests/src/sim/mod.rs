@@ -1,0 +1,1 @@
+//! The deterministic simulation (filled in by the simulation work).

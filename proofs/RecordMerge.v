@@ -14,7 +14,10 @@
 
    Main results:
    - key_lt_irrefl, key_lt_trans, key_lt_asym, key_trichotomy,
-     key_cmp_eq_iff      : the tuple comparison is a strict total order
+     key_cmp_eq_iff, key_le_antisym, key_le_total
+                         : the tuple comparison is a strict total order
+   - key_injective       : for valid records, equal tuples imply equal
+                           status, provenance and code (so ties are harmless)
    - merge_comm          : valid a -> valid b -> merge a b = merge b a
    - merge_assoc         : merge a (merge b c) = merge (merge a b) c (valid a b c)
    - merge_idem          : valid a -> merge a a = a
@@ -217,6 +220,20 @@ Proof.
   - right; left. apply key_cmp_eq_iff. exact E.
   - left. reflexivity.
   - right; right. rewrite key_cmp_antisym, E. reflexivity.
+Qed.
+
+Definition key_le (k1 k2 : key_t) : Prop := key_lt k1 k2 \/ k1 = k2.
+
+Theorem key_le_antisym : forall k1 k2, key_le k1 k2 -> key_le k2 k1 -> k1 = k2.
+Proof.
+  intros k1 k2 [H1|H1] [H2|H2]; auto.
+  exfalso. apply (key_lt_asym k1 k2); assumption.
+Qed.
+
+Theorem key_le_total : forall k1 k2, key_le k1 k2 \/ key_le k2 k1.
+Proof.
+  intros k1 k2. unfold key_le.
+  destruct (key_trichotomy k1 k2) as [H|[H|H]]; auto.
 Qed.
 
 Lemma key_cmp_gt_lt : forall k1 k2, key_cmp k1 k2 = Gt <-> key_lt k2 k1.

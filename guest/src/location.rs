@@ -41,14 +41,14 @@ impl Location {
             });
         }
         let url = url.map(Into::into).filter(|u: &String| !u.is_empty());
-        if let Some(u) = &url {
-            if u.len() > MAX_LOCATION_URL_SIZE {
-                return Err(ConnectorInputError::TooLarge {
-                    field: "Location.url",
-                    size: u.len(),
-                    max: MAX_LOCATION_URL_SIZE,
-                });
-            }
+        if let Some(u) = &url
+            && u.len() > MAX_LOCATION_URL_SIZE
+        {
+            return Err(ConnectorInputError::TooLarge {
+                field: "Location.url",
+                size: u.len(),
+                max: MAX_LOCATION_URL_SIZE,
+            });
         }
         Ok(Self { display, url })
     }

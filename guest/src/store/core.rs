@@ -168,9 +168,10 @@ impl<B: StoreBackend> StoreCore<B> {
     }
 
     /// Accepts a write: a submission fault rejects it outright; otherwise it
-    /// is either delayed until released or applied at once.
-    pub(crate) fn submit(self: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
-        let mut state = self.lock()?;
+    /// is either delayed until released or applied at once. (An associated
+    /// function: loom's `Arc` cannot be a method receiver.)
+    pub(crate) fn submit(core: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
+        let mut state = core.lock()?;
         if state.fail_submit.try_take() {
             return Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND });
         }
@@ -187,9 +188,9 @@ impl<B: StoreBackend> StoreCore<B> {
             let result = state.apply(&payload);
             state.ops.insert(op_id, PendingOp { state: OpState::Finished(result), abandoned: false });
             drop(state);
-            self.wake_waiters();
+            core.wake_waiters();
         }
-        Ok(StoreHandle { core: Arc::clone(self), op_id, settled: false })
+        Ok(StoreHandle { core: Arc::clone(core), op_id, settled: false })
     }
 
     pub(crate) fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
@@ -241,6 +242,21 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(ids.len())
     }
 
+    /// Poisons the state lock the way a real panic under it would, so tests
+    /// can check that every operation then reports `Poisoned` instead of
+    /// panicking. Nothing in this crate panics while holding the lock.
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub(crate) fn poison_for_tests(&self) {
+        std::thread::scope(|scope| {
+            let _ = scope
+                .spawn(|| {
+                    let _guard = self.state.lock();
+                    panic!("poisoning the store lock on purpose (test-support)");
+                })
+                .join();
+        });
+    }
+
     pub(crate) fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
         let state = self.lock()?;
         Ok(state.order.iter().copied().filter(|id| state.is_pending(*id)).collect())
@@ -259,6 +275,11 @@ impl<B: StoreBackend> StoreCore<B> {
                 return result;
             }
             state = self.cv.wait(state).map_err(|_| Self::poisoned())?;
+            // The planted bug: act on the first wake-up as if it were ours.
+            #[cfg(loom_planted_bug = "no_recheck")]
+            return state
+                .take_finished(op_id)?
+                .unwrap_or(Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }));
         }
     }
 

@@ -104,6 +104,13 @@ impl InMemoryDoneLedger {
         Self { core: Arc::new(StoreCore::new(auto_complete)) }
     }
 
+    /// Test support: poisons this store's lock (see the store core).
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn poison_for_tests(&self) {
+        self.core.poison_for_tests();
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<DoneLedgerBackend> {
         &self.core
     }
@@ -146,7 +153,7 @@ impl DoneLedger for InMemoryDoneLedger {
         if records.len() > RECOMMENDED_MAX_BATCH_SIZE {
             return Err(PersistenceInputError::BatchTooLarge { size: records.len(), max: RECOMMENDED_MAX_BATCH_SIZE }.into());
         }
-        Ok(InMemoryDoneLedgerHandle { handle: self.core.submit(records.to_vec())? })
+        Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, records.to_vec())? })
     }
 }
 

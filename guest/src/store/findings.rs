@@ -153,6 +153,13 @@ impl InMemoryFindingsSink {
         Self { core: Arc::new(StoreCore::new(auto_complete)) }
     }
 
+    /// Test support: poisons this store's lock (see the store core).
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn poison_for_tests(&self) {
+        self.core.poison_for_tests();
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<FindingsBackend> {
         &self.core
     }
@@ -175,7 +182,7 @@ impl FindingsSink for InMemoryFindingsSink {
             occurrences: batch.occurrences().to_vec(),
             observations: batch.observations().to_vec(),
         };
-        Ok(InMemoryFindingsHandle { handle: self.core.submit(payload)? })
+        Ok(InMemoryFindingsHandle { handle: StoreCore::submit(&self.core, payload)? })
     }
 }
 
@@ -191,7 +198,7 @@ impl FindingsConformanceProbe for InMemoryFindingsSink {
 
 fn sorted<K: Ord + Copy, V: Clone>(map: &HashMap<K, V>) -> Vec<V> {
     let mut rows: Vec<(K, V)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|row| row.0);
     rows.into_iter().map(|(_, v)| v).collect()
 }
 

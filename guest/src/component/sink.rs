@@ -1,0 +1,122 @@
+//! The `findings-sink` and `findings-write` resources over `InMemoryFindingsSink`.
+
+use std::cell::Cell;
+
+use super::control::Controller;
+use super::convert::{
+    counts_out, digest_in, finding_in, finding_out, observation_in, observation_out, occurrence_in, occurrence_out,
+};
+use super::errors::{invalid_input, store_error};
+use super::exports::gossip::persistence::control::Controller as WitController;
+use super::exports::gossip::persistence::findings::{FindingsWrite, GuestFindingsSink, GuestFindingsWrite};
+use super::exports::gossip::persistence::types::{
+    Digest, DurableCounts, Finding, FindingsReceipt, Observation, Occurrence, StoreError,
+};
+use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
+use crate::findings::{FindingsCommitReceipt, FindingsUpsertBatch};
+use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
+use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use crate::store::{InMemoryFindingsHandle, InMemoryFindingsSink};
+
+pub struct Sink {
+    store: InMemoryFindingsSink,
+}
+
+fn tenant(tenant_id: Digest) -> TenantId {
+    TenantId::from_bytes(digest_in(tenant_id))
+}
+
+const fn receipt_out(r: FindingsCommitReceipt) -> FindingsReceipt {
+    FindingsReceipt {
+        finding_count: r.finding_count(),
+        occurrence_count: r.occurrence_count(),
+        observation_count: r.observation_count(),
+    }
+}
+
+impl GuestFindingsSink for Sink {
+    fn new(auto_complete: bool) -> Self {
+        Self { store: InMemoryFindingsSink::with_auto_complete(auto_complete) }
+    }
+
+    fn controller(&self) -> WitController {
+        WitController::new(Controller::new(self.store.clone()))
+    }
+
+    fn upsert_batch(
+        &self,
+        findings: Vec<Finding>,
+        occurrences: Vec<Occurrence>,
+        observations: Vec<Observation>,
+    ) -> Result<FindingsWrite, StoreError> {
+        let total = findings.len() + occurrences.len() + observations.len();
+        if total > RECOMMENDED_MAX_BATCH_SIZE {
+            return Err(invalid_input(PersistenceInputError::BatchTooLarge { size: total, max: RECOMMENDED_MAX_BATCH_SIZE }));
+        }
+        let findings: Vec<_> = findings.iter().map(finding_in).collect();
+        let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;
+        let observations = observations.iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;
+        let handle = self
+            .store
+            .upsert_batch(FindingsUpsertBatch::new(&findings, &occurrences, &observations))
+            .map_err(store_error)?;
+        Ok(FindingsWrite::new(SinkWrite { op_id: handle.operation_id().as_raw(), handle: Cell::new(Some(handle)) }))
+    }
+
+    fn durable_counts(&self) -> Result<DurableCounts, StoreError> {
+        self.store.durable_counts().map(counts_out).map_err(store_error)
+    }
+
+    fn get_finding(&self, tenant_id: Digest, finding_id: Digest) -> Result<Option<Finding>, StoreError> {
+        let id = FindingId::from_bytes(digest_in(finding_id));
+        let row = self.store.get_finding(tenant(tenant_id), id).map_err(store_error)?;
+        Ok(row.as_ref().map(finding_out))
+    }
+
+    fn get_occurrence(&self, tenant_id: Digest, occurrence_id: Digest) -> Result<Option<Occurrence>, StoreError> {
+        let id = OccurrenceId::from_bytes(digest_in(occurrence_id));
+        let row = self.store.get_occurrence(tenant(tenant_id), id).map_err(store_error)?;
+        Ok(row.as_ref().map(occurrence_out))
+    }
+
+    fn get_observation(&self, tenant_id: Digest, observation_id: Digest) -> Result<Option<Observation>, StoreError> {
+        let id = ObservationId::from_bytes(digest_in(observation_id));
+        let row = self.store.get_observation(tenant(tenant_id), id).map_err(store_error)?;
+        Ok(row.as_ref().map(observation_out))
+    }
+
+    fn findings_snapshot(&self) -> Result<Vec<Finding>, StoreError> {
+        Ok(self.store.findings_snapshot().map_err(store_error)?.iter().map(finding_out).collect())
+    }
+
+    fn occurrences_snapshot(&self) -> Result<Vec<Occurrence>, StoreError> {
+        Ok(self.store.occurrences_snapshot().map_err(store_error)?.iter().map(occurrence_out).collect())
+    }
+
+    fn observations_snapshot(&self) -> Result<Vec<Observation>, StoreError> {
+        Ok(self.store.observations_snapshot().map_err(store_error)?.iter().map(observation_out).collect())
+    }
+}
+
+pub struct SinkWrite {
+    op_id: u64,
+    /// See `LedgerWrite::handle`.
+    handle: Cell<Option<InMemoryFindingsHandle>>,
+}
+
+impl GuestFindingsWrite for SinkWrite {
+    fn operation_id(&self) -> u64 {
+        self.op_id
+    }
+
+    fn poll(&self) -> Option<Result<FindingsReceipt, StoreError>> {
+        let mut handle = self.handle.take()?;
+        let outcome = handle.poll();
+        self.handle.set(Some(handle));
+        match outcome {
+            Ok(None) => None,
+            Ok(Some(result)) => Some(result.map(receipt_out).map_err(store_error)),
+            Err(error) => Some(Err(store_error(error))),
+        }
+    }
+}

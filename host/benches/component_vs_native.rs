@@ -1,0 +1,237 @@
+//! Native vs component in the same run, reported as ratios:
+//! - `batch_upsert` + `wait` of 1,000-record done-ledger batches, as new keys
+//!   and as re-merges of existing keys (goal: component ≤ 1.5× native);
+//! - a one-key `batch_get` round trip (goal: ≤ 1 µs);
+//! - a fresh instance from the pre-instantiated component (goal: ≤ 50 µs),
+//!   with the default and the pooling allocator.
+//!
+//! Each measurement is also summed here (`iter_custom`), so the run ends
+//! with the component/native ratios instead of leaving them to arithmetic.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use gossip_host::{ComponentRuntime, RuntimeConfig};
+use gossip_persistence::done_ledger::{
+    DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus,
+};
+use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
+use gossip_persistence::{CommitHandle, DoneLedger, InMemoryDoneLedger};
+
+/// (total time, iterations) per benchmark id.
+static TOTALS: Mutex<BTreeMap<String, (Duration, u64)>> = Mutex::new(BTreeMap::new());
+
+fn record(id: &str, elapsed: Duration, iters: u64) {
+    let mut totals = TOTALS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let slot = totals.entry(id.to_owned()).or_default();
+    slot.0 += elapsed;
+    slot.1 += iters;
+}
+
+fn mean(id: &str) -> Option<Duration> {
+    let totals = TOTALS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (total, iters) = *totals.get(id)?;
+    u32::try_from(iters).ok().filter(|n| *n > 0).map(|n| total / n)
+}
+
+const TENANT: TenantId = TenantId::from_bytes([1; 32]);
+const POLICY: PolicyHash = PolicyHash::from_bytes([2; 32]);
+
+/// 1,000 rows under one scope, starting at ovid number `first`: nine in ten
+/// scanned (a third with findings), one in ten failed with an error code.
+fn batch(first: u64) -> Vec<DoneLedgerRecord> {
+    let code = DoneLedgerErrorCode::try_new("timeout: remote").expect("valid code");
+    (first..first + 1_000)
+        .map(|n| {
+            let mut ovid = [0u8; 32];
+            ovid[..8].copy_from_slice(&n.to_le_bytes());
+            ovid[31] = 0xA5;
+            let key = DoneLedgerKey::new(TENANT, POLICY, OvidHash::from_bytes(ovid));
+            let provenance =
+                DoneLedgerProvenance::new(RunId::from_raw(9), ShardId::from_raw(n % 16), FenceEpoch::from_raw(1), LogicalTime::from_raw(n), LogicalTime::from_raw(n + 5));
+            let (status, findings, code) = match n % 10 {
+                0 => (DoneLedgerStatus::FailedRetryable, 0, Some(code.clone())),
+                1 | 4 | 7 => (DoneLedgerStatus::ScannedWithFindings, 2, None),
+                _ => (DoneLedgerStatus::ScannedClean, 0, None),
+            };
+            DoneLedgerRecord::try_new(key, status, 4096 + n, findings, provenance, code).expect("valid row")
+        })
+        .collect()
+}
+
+fn upsert_and_wait<L: DoneLedger>(ledger: &L, rows: &[DoneLedgerRecord]) {
+    let receipt = ledger.batch_upsert(rows).ok().and_then(|h| h.wait().ok());
+    assert!(receipt.is_some(), "a valid batch must commit");
+    black_box(receipt);
+}
+
+fn bench_batch_upsert(c: &mut Criterion, runtime: &ComponentRuntime) {
+    let mut group = c.benchmark_group("batch_upsert_1000");
+    group.throughput(Throughput::Elements(1_000));
+
+    // Re-merging the same 1,000 keys: the steady state of a rescan.
+    let rows = batch(0);
+    let native = InMemoryDoneLedger::new();
+    let component = runtime.new_ledger().expect("instance");
+    upsert_and_wait(&native, &rows);
+    upsert_and_wait(&component, &rows);
+    group.bench_function("merge/native", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                upsert_and_wait(&native, &rows);
+            }
+            let elapsed = start.elapsed();
+            record("merge/native", elapsed, iters);
+            elapsed
+        });
+    });
+    group.bench_function("merge/component", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                upsert_and_wait(&component, &rows);
+            }
+            let elapsed = start.elapsed();
+            record("merge/component", elapsed, iters);
+            elapsed
+        });
+    });
+
+    // New keys each time: stores grow, as in a first scan. A fresh store
+    // every 50 batches keeps both at comparable sizes.
+    let batches: Vec<Vec<DoneLedgerRecord>> = (0..50).map(|i| batch(i * 1_000)).collect();
+    bench_insert(&mut group, "insert/native", InMemoryDoneLedger::new, &batches);
+    bench_insert(&mut group, "insert/component", || runtime.new_ledger().expect("instance"), &batches);
+    group.finish();
+}
+
+fn bench_insert<L: DoneLedger>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &'static str,
+    new_ledger: impl Fn() -> L,
+    batches: &[Vec<DoneLedgerRecord>],
+) {
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let ledger = new_ledger();
+                for rows in batches.iter().take((iters - done).min(batches.len() as u64) as usize) {
+                    let start = Instant::now();
+                    upsert_and_wait(&ledger, rows);
+                    elapsed += start.elapsed();
+                    done += 1;
+                }
+            }
+            record(id, elapsed, iters);
+            elapsed
+        });
+    });
+}
+
+fn bench_batch_get(c: &mut Criterion, runtime: &ComponentRuntime) {
+    let mut group = c.benchmark_group("batch_get_one_key");
+    let rows = batch(0);
+    let native = InMemoryDoneLedger::new();
+    let component = runtime.new_ledger().expect("instance");
+    upsert_and_wait(&native, &rows);
+    upsert_and_wait(&component, &rows);
+    let ovid = [*rows[17].key()].map(|k| k.ovid_hash());
+    let get = |ledger: &dyn Fn() -> bool, id: &'static str, b: &mut criterion::Bencher<'_>| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                assert!(ledger());
+            }
+            let elapsed = start.elapsed();
+            record(id, elapsed, iters);
+            elapsed
+        });
+    };
+    group.bench_function("native", |b| {
+        get(&|| matches!(native.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])), "get/native", b);
+    });
+    group.bench_function("component", |b| {
+        get(&|| matches!(component.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])), "get/component", b);
+    });
+    group.finish();
+}
+
+fn bench_instantiate(c: &mut Criterion, default: &ComponentRuntime, pooled: &ComponentRuntime) {
+    let mut group = c.benchmark_group("fresh_instance");
+    for (name, runtime) in [("instantiate/default", default), ("instantiate/pooling", pooled)] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(runtime.instantiate().expect("instance"));
+                }
+                let elapsed = start.elapsed();
+                record(name, elapsed, iters);
+                elapsed
+            });
+        });
+    }
+    // A whole store: instance + ledger resource + its controller.
+    group.bench_function("new_ledger/default", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(default.new_ledger().expect("instance"));
+            }
+            let elapsed = start.elapsed();
+            record("new_ledger/default", elapsed, iters);
+            elapsed
+        });
+    });
+    group.finish();
+}
+
+fn report() {
+    println!("\n== component vs native (means over every criterion iteration) ==");
+    let ratio = |label: &str, component: &str, native: &str, goal: f64| {
+        if let (Some(c), Some(n)) = (mean(component), mean(native)) {
+            let r = c.as_secs_f64() / n.as_secs_f64();
+            let verdict = if r <= goal { "met" } else { "NOT met" };
+            println!("{label:<34} native {n:>12.3?}  component {c:>12.3?}  ratio {r:5.2}x (goal <= {goal}x: {verdict})");
+        }
+    };
+    ratio("batch_upsert 1,000 (re-merge)", "merge/component", "merge/native", 1.5);
+    ratio("batch_upsert 1,000 (new keys)", "insert/component", "insert/native", 1.5);
+    let absolute = |label: &str, id: &str, goal: Duration| {
+        if let Some(m) = mean(id) {
+            let verdict = if m <= goal { "met" } else { "NOT met" };
+            println!("{label:<34} {m:>12.3?}  (goal <= {goal:?}: {verdict})");
+        }
+    };
+    absolute("batch_get one key, component", "get/component", Duration::from_micros(1));
+    absolute("batch_get one key, native", "get/native", Duration::from_micros(1));
+    absolute("fresh instance (default alloc)", "instantiate/default", Duration::from_micros(50));
+    absolute("fresh instance (pooling alloc)", "instantiate/pooling", Duration::from_micros(50));
+    absolute("new ledger (instance + resources)", "new_ledger/default", Duration::from_micros(50));
+}
+
+fn main() {
+    let runtime = ComponentRuntime::bundled().expect("bundled component");
+    let pooled = ComponentRuntime::from_bytes(
+        "pooled",
+        gossip_host::BUNDLED_COMPONENT,
+        RuntimeConfig { pooling_instances: Some(64), ..RuntimeConfig::default() },
+    )
+    .expect("pooled runtime");
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .configure_from_args();
+    bench_batch_upsert(&mut c, &runtime);
+    bench_batch_get(&mut c, &runtime);
+    bench_instantiate(&mut c, &runtime, &pooled);
+    c.final_summary();
+    report();
+}

@@ -1,0 +1,42 @@
+//! The component as a suite backend: fresh stores, each in its own instance.
+
+use gossip_suite::Backend;
+
+use crate::ledger::ComponentDoneLedger;
+use crate::runtime::ComponentRuntime;
+use crate::sink::ComponentFindingsSink;
+
+/// Certifies a component: every `new_*` is a fresh instance of one
+/// compiled, pre-instantiated component.
+#[derive(Clone, Debug)]
+pub struct ComponentBackend {
+    runtime: ComponentRuntime,
+}
+
+impl ComponentBackend {
+    pub const fn new(runtime: ComponentRuntime) -> Self {
+        Self { runtime }
+    }
+
+    pub const fn runtime(&self) -> &ComponentRuntime {
+        &self.runtime
+    }
+}
+
+impl Backend for ComponentBackend {
+    type Ledger = ComponentDoneLedger;
+    type Sink = ComponentFindingsSink;
+
+    /// "component" for the bundled guest, else the component's file name.
+    fn name(&self) -> &str {
+        self.runtime.name()
+    }
+
+    fn new_ledger(&self) -> anyhow::Result<ComponentDoneLedger> {
+        Ok(self.runtime.new_ledger()?)
+    }
+
+    fn new_sink(&self) -> anyhow::Result<ComponentFindingsSink> {
+        Ok(self.runtime.new_sink()?)
+    }
+}

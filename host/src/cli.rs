@@ -1,0 +1,116 @@
+//! The `gossip-host` command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use gossip_suite::NativeBackend;
+use gossip_suite::conformance::{ConformanceReport, run_conformance};
+
+use crate::backend::ComponentBackend;
+use crate::runtime::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, RuntimeConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "gossip-host", version, about = "Runs and certifies gossip:persistence wasm components")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the conformance suite against a component (default: the bundled guest).
+    Check(CheckArgs),
+    /// Runs seeds of the deterministic simulation (default: the bundled guest).
+    Sim(crate::sim_cli::SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A component file; without one, the component built from this workspace.
+    pub component: Option<PathBuf>,
+    /// Print one JSON object instead of the table (for CI).
+    #[arg(long)]
+    pub json: bool,
+    /// Also run the suite against the native stores, for comparison.
+    #[arg(long)]
+    pub native: bool,
+    /// Guest memory cap per store instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
+    pub memory_limit_mib: usize,
+}
+
+/// Exit codes: 0 all checks passed, 1 a check failed, 2 the component could
+/// not be loaded.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Sim(args) => crate::sim_cli::run(&args),
+    }
+}
+
+fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
+    let config = RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
+    let loaded = match &args.component {
+        Some(path) => ComponentRuntime::from_file(path, config),
+        None => ComponentRuntime::from_bytes("component", crate::BUNDLED_COMPONENT, config),
+    };
+    loaded.map_err(|e| e.to_string())
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let runtime = match load(args) {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut report = ConformanceReport::default();
+    if args.native {
+        report.extend(run_conformance(&NativeBackend));
+    }
+    report.extend(run_conformance(&ComponentBackend::new(runtime.clone())));
+
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
+    let _ = if args.json { writeln!(out, "{}", to_json(runtime.name(), &report)) } else { writeln!(out, "{report}") };
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "error: {} of {} conformance checks failed against {}; first failure: {}",
+            report.failed_count(),
+            report.outcomes.len(),
+            runtime.name(),
+            report.failures().next().map_or_else(|| "no checks ran".to_owned(), |o| format!("{}: {}", o.id(), o.detail)),
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// The report as one JSON object: `passed`, counts, and one entry per check.
+pub fn to_json(component: &str, report: &ConformanceReport) -> serde_json::Value {
+    let checks: Vec<serde_json::Value> = report
+        .outcomes
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "group": o.group,
+                "name": o.name,
+                "backend": o.backend,
+                "passed": o.passed,
+                "detail": o.detail,
+                "elapsed_ms": o.elapsed.as_secs_f64() * 1e3,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "component": component,
+        "passed": report.all_passed(),
+        "total": report.outcomes.len(),
+        "failed": report.failed_count(),
+        "checks": checks,
+    })
+}

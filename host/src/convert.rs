@@ -1,0 +1,179 @@
+//! Domain types → WIT values (inputs, always valid) and WIT values → domain
+//! types (answers, validated: a component is untrusted).
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use gossip_persistence::done_ledger::{
+    DoneLedgerCommitReceipt, DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord,
+};
+use gossip_persistence::findings::{
+    DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, ObservationRecord, OccurrenceRecord,
+};
+use gossip_persistence::identity::{
+    FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
+    RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
+};
+use gossip_persistence::Location;
+
+use crate::bindings::exports::gossip::persistence::types as wit;
+use crate::error::{ComponentStoreError, Decoder};
+
+/// Bytes 0..8 are the first word, little-endian (see `types.digest`).
+pub(crate) fn wit_digest(bytes: &[u8; 32]) -> wit::Digest {
+    let word = |i: usize| u64::from_le_bytes(core::array::from_fn(|j| bytes[i * 8 + j]));
+    (word(0), word(1), word(2), word(3))
+}
+
+pub(crate) fn digest(words: wit::Digest) -> [u8; 32] {
+    let (a, b, c, d) = words;
+    let mut bytes = [0u8; 32];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip([a, b, c, d]) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    bytes
+}
+
+pub(crate) fn key(key: &DoneLedgerKey) -> wit::DoneKey {
+    wit::DoneKey {
+        tenant_id: wit_digest(key.tenant_id().as_bytes()),
+        policy_hash: wit_digest(key.policy_hash().as_bytes()),
+        ovid_hash: wit_digest(key.ovid_hash().as_bytes()),
+    }
+}
+
+pub(crate) fn done_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
+    let p = record.provenance();
+    wit::DoneRecord {
+        key: key(record.key()),
+        status: record.status().rank(),
+        bytes_scanned: record.bytes_scanned(),
+        findings_count: record.findings_count(),
+        provenance: wit::Provenance {
+            run_id: p.run_id().as_raw(),
+            shard_id: p.shard_id().as_raw(),
+            fence_epoch: p.fence_epoch().as_raw(),
+            started_at: p.started_at().as_raw(),
+            finished_at: p.finished_at().as_raw(),
+        },
+        error_code: record.error_code().map(|c| c.as_str().to_owned()),
+    }
+}
+
+pub(crate) fn finding(f: &FindingRecord) -> wit::Finding {
+    wit::Finding {
+        tenant_id: wit_digest(f.tenant_id().as_bytes()),
+        finding_id: wit_digest(f.finding_id().as_bytes()),
+        stable_item_id: wit_digest(f.stable_item_id().as_bytes()),
+        rule_fingerprint: wit_digest(f.rule_fingerprint().as_bytes()),
+        secret_hash: wit_digest(f.secret_hash().as_bytes()),
+    }
+}
+
+pub(crate) fn occurrence(o: &OccurrenceRecord) -> wit::Occurrence {
+    wit::Occurrence {
+        tenant_id: wit_digest(o.tenant_id().as_bytes()),
+        occurrence_id: wit_digest(o.occurrence_id().as_bytes()),
+        finding_id: wit_digest(o.finding_id().as_bytes()),
+        object_version_id: wit_digest(o.object_version_id().as_bytes()),
+        byte_offset: o.byte_offset(),
+        byte_length: o.byte_length().get(),
+    }
+}
+
+pub(crate) fn observation(o: &ObservationRecord) -> wit::Observation {
+    wit::Observation {
+        tenant_id: wit_digest(o.tenant_id().as_bytes()),
+        observation_id: wit_digest(o.observation_id().as_bytes()),
+        occurrence_id: wit_digest(o.occurrence_id().as_bytes()),
+        policy_hash: wit_digest(o.policy_hash().as_bytes()),
+        ovid_hash: wit_digest(o.ovid_hash().as_bytes()),
+        run_id: o.run_id().as_raw(),
+        shard_id: o.shard_id().as_raw(),
+        fence_epoch: o.fence_epoch().as_raw(),
+        seen_at: o.seen_at().as_raw(),
+        location: o.location().map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
+    }
+}
+
+impl Decoder {
+    pub(crate) fn done_record(&self, r: &wit::DoneRecord) -> Result<DoneLedgerRecord, ComponentStoreError> {
+        let error_code = match &r.error_code {
+            Some(code) => Some(
+                DoneLedgerErrorCode::try_new(code.as_str())
+                    .map_err(|e| self.protocol(format!("invalid error code in a stored row: {e}")))?,
+            ),
+            None => None,
+        };
+        let p = r.provenance;
+        let provenance = DoneLedgerProvenance::new(
+            RunId::from_raw(p.run_id),
+            ShardId::from_raw(p.shard_id),
+            FenceEpoch::from_raw(p.fence_epoch),
+            LogicalTime::from_raw(p.started_at),
+            LogicalTime::from_raw(p.finished_at),
+        );
+        DoneLedgerRecord::try_new(Self::key(&r.key), self.status(r.status)?, r.bytes_scanned, r.findings_count, provenance, error_code)
+            .map_err(|e| self.protocol(format!("invalid stored row: {e}")))
+    }
+
+    pub(crate) fn ovid(words: wit::Digest) -> OvidHash {
+        OvidHash::from_bytes(digest(words))
+    }
+
+    pub(crate) fn finding(f: &wit::Finding) -> FindingRecord {
+        FindingRecord::from_persisted_unchecked(
+            TenantId::from_bytes(digest(f.tenant_id)),
+            FindingId::from_bytes(digest(f.finding_id)),
+            StableItemId::from_bytes(digest(f.stable_item_id)),
+            RuleFingerprint::from_bytes(digest(f.rule_fingerprint)),
+            SecretHash::from_persisted_bytes(digest(f.secret_hash)),
+        )
+    }
+
+    pub(crate) fn occurrence(&self, o: &wit::Occurrence) -> Result<OccurrenceRecord, ComponentStoreError> {
+        let length = NonZeroU64::new(o.byte_length).ok_or_else(|| self.protocol("stored occurrence has byte-length 0"))?;
+        Ok(OccurrenceRecord::from_persisted_unchecked(
+            TenantId::from_bytes(digest(o.tenant_id)),
+            OccurrenceId::from_bytes(digest(o.occurrence_id)),
+            FindingId::from_bytes(digest(o.finding_id)),
+            ObjectVersionId::from_bytes(digest(o.object_version_id)),
+            o.byte_offset,
+            length,
+        ))
+    }
+
+    pub(crate) fn observation(&self, o: &wit::Observation) -> Result<ObservationRecord, ComponentStoreError> {
+        let location = match &o.location {
+            Some(l) => Some(Arc::new(
+                Location::try_new(l.display.as_str(), l.url.as_deref())
+                    .map_err(|e| self.protocol(format!("invalid stored location: {e}")))?,
+            )),
+            None => None,
+        };
+        Ok(ObservationRecord::from_persisted_unchecked(
+            TenantId::from_bytes(digest(o.tenant_id)),
+            ObservationId::from_bytes(digest(o.observation_id)),
+            OccurrenceId::from_bytes(digest(o.occurrence_id)),
+            PolicyHash::from_bytes(digest(o.policy_hash)),
+            OvidHash::from_bytes(digest(o.ovid_hash)),
+            RunId::from_raw(o.run_id),
+            ShardId::from_raw(o.shard_id),
+            FenceEpoch::from_raw(o.fence_epoch),
+            LogicalTime::from_raw(o.seen_at),
+            location,
+        ))
+    }
+}
+
+pub(crate) const fn done_receipt(r: &wit::DoneReceipt) -> DoneLedgerCommitReceipt {
+    DoneLedgerCommitReceipt::new(r.record_count, r.scanned_count, r.findings_count)
+}
+
+pub(crate) const fn findings_receipt(r: &wit::FindingsReceipt) -> FindingsCommitReceipt {
+    FindingsCommitReceipt::new(r.finding_count, r.occurrence_count, r.observation_count)
+}
+
+pub(crate) const fn counts(c: &wit::DurableCounts) -> DurableFindingsCounts {
+    DurableFindingsCounts::new(c.findings, c.occurrences, c.observations)
+}

@@ -1,0 +1,174 @@
+//! `gossip-host sim`: seed sweeps of the deterministic simulation against
+//! the bundled component, a component file, or the native stores.
+//!
+//! Every run is a function of its seed and the options, so a failing seed
+//! is reported with the exact command that replays it (`--seed S`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use gossip_suite::sim::FaultLevel;
+use gossip_suite::sim::sweep::{SeedOutcome, SimMode, SimRunSpec, SimStore, default_threads, run_parallel};
+use gossip_suite::{Backend, NativeBackend};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::ComponentBackend;
+use crate::runtime::{ComponentRuntime, RuntimeConfig};
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The store to simulate: done-ledger or findings.
+    #[arg(long, default_value = "done-ledger")]
+    pub store: SimStore,
+    /// Fault level: sunny, stormy or radioactive.
+    #[arg(long, default_value = "stormy")]
+    pub level: FaultLevel,
+    /// How many seeds to run (from --first-seed).
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// Safety-phase ops per seed.
+    #[arg(long, default_value_t = 500)]
+    pub ops: usize,
+    /// Fault-free liveness-phase ops per seed, after draining.
+    #[arg(long, default_value_t = 0)]
+    pub liveness_ops: usize,
+    /// Run the swizzle-clog scenario with this many batches instead of --ops.
+    #[arg(long, value_name = "BATCHES")]
+    pub swizzle_clog: Option<usize>,
+    /// Run exactly this seed (replays a reported failure).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The first seed of a sweep.
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
+    /// A component file; without one (and without --native), the bundled component.
+    #[arg(long, conflicts_with = "native")]
+    pub component: Option<PathBuf>,
+    /// Simulate the native stores instead of a component.
+    #[arg(long)]
+    pub native: bool,
+    /// Print every seed's event log (best with --seed).
+    #[arg(long)]
+    pub log: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl SimArgs {
+    fn spec(&self) -> SimRunSpec {
+        let mode = match self.swizzle_clog {
+            Some(batches) => SimMode::SwizzleClog { batches },
+            None => SimMode::Run { safety_ops: self.ops, liveness_ops: self.liveness_ops },
+        };
+        SimRunSpec { store: self.store, level: self.level, mode }
+    }
+
+    fn seeds(&self) -> Vec<u64> {
+        match self.seed {
+            Some(seed) => vec![seed],
+            None => (self.first_seed..self.first_seed.saturating_add(self.seeds)).collect(),
+        }
+    }
+
+    /// The backend options, as they must be repeated to replay a seed.
+    fn backend_options(&self) -> String {
+        match (&self.component, self.native) {
+            (_, true) => " --native".to_owned(),
+            (Some(path), false) => format!(" --component {}", path.display()),
+            (None, false) => String::new(),
+        }
+    }
+}
+
+/// Exit codes: 0 no violation, 1 a seed failed, 2 the component could not be loaded.
+pub fn run(args: &SimArgs) -> ExitCode {
+    if args.native {
+        return sweep(args, &NativeBackend);
+    }
+    let loaded = match &args.component {
+        Some(path) => ComponentRuntime::from_file(path, RuntimeConfig::default()),
+        None => ComponentRuntime::bundled(),
+    };
+    match loaded {
+        Ok(runtime) => sweep(args, &ComponentBackend::new(runtime)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
+    let spec = args.spec();
+    let seeds = args.seeds();
+    let progress = ProgressBar::new(seeds.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {elapsed_precise} eta {eta}") {
+        progress.set_style(style);
+    }
+    let started = Instant::now();
+    let threads = args.threads.unwrap_or_else(default_threads).max(1);
+    let results = run_parallel(&seeds, threads, |seed| spec.run_seed(backend, seed, args.log), &|_| progress.inc(1));
+    progress.finish_and_clear();
+    let elapsed = started.elapsed();
+
+    let mut ops = 0;
+    let mut violations = 0;
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut failures: Vec<(u64, String, Option<Vec<String>>)> = Vec::new();
+    for (seed, result) in results {
+        match result {
+            Ok(SeedOutcome { ops: n, violations: v, counts: c, failure, log, .. }) => {
+                ops += n;
+                violations += v;
+                for (kind, k) in c {
+                    *counts.entry(kind).or_default() += k;
+                }
+                if let (true, Some(lines)) = (args.log, &log) {
+                    println!("--- seed {seed} ---");
+                    lines.iter().for_each(|l| println!("{l}"));
+                }
+                if let Some(message) = failure {
+                    failures.push((seed, message, log));
+                }
+            }
+            Err(message) => failures.push((seed, message, None)),
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    let rate = ops as f64 / elapsed.as_secs_f64().max(1e-9);
+    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
+    let _ = writeln!(
+        out,
+        "sim {} {} on {}: {} seeds, {ops} ops in {elapsed:.2?} ({rate:.0} ops/s)",
+        spec.store.name(),
+        spec.level,
+        backend.name(),
+        seeds.len()
+    );
+    let _ = writeln!(out, "events:");
+    for (kind, n) in &counts {
+        let _ = writeln!(out, "  {kind:<24} {n}");
+    }
+    let _ = writeln!(out, "violations: {violations} ({} failing seeds)", failures.len());
+    if failures.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for (seed, message, _) in &failures {
+        let _ = writeln!(out, "\nseed {seed} FAILED: {message}");
+        let _ =
+            writeln!(out, "  replay: gossip-host sim {} --seed {seed}{} --log", spec.options(), args.backend_options());
+    }
+    if let Some((seed, _, Some(lines))) = failures.first() {
+        let _ = writeln!(out, "\nlast steps of seed {seed}:");
+        for line in lines.iter().rev().take(20).rev() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    ExitCode::FAILURE
+}

@@ -1,0 +1,11 @@
+//! The host's integration tests, one binary so the component is compiled
+//! once per test process (`support::runtime`).
+
+mod boundary;
+mod cli;
+mod conformance;
+mod cross_thread;
+mod differential;
+mod shape;
+mod support;
+mod traps;

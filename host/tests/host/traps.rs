@@ -1,0 +1,103 @@
+//! A trapping guest is an error, never a host crash, and the store serves on
+//! through a fresh instance.
+
+use gossip_host::{ComponentRuntime, ComponentStoreError, RuntimeConfig};
+use gossip_persistence::done_ledger::DoneLedgerRecord;
+use gossip_persistence::findings::FindingsUpsertBatch;
+use gossip_persistence::identity::{PolicyHash, TenantId};
+use gossip_persistence::{
+    CommitHandle, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsSink, InMemoryStoreKind,
+    StoreControl, TrackedHandle,
+};
+
+use crate::support::{broken_runtime, clean, id, key};
+
+fn assert_trap<T: std::fmt::Debug>(result: Result<T, ComponentStoreError>, operation: &str) -> String {
+    match result {
+        Err(error @ ComponentStoreError::Trap { .. }) => {
+            let ComponentStoreError::Trap { operation: op, ref message, .. } = error else { unreachable!() };
+            assert_eq!(op, operation);
+            assert!(message.contains("unreachable"), "{message}");
+            error.to_string()
+        }
+        other => panic!("expected a trap in {operation}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_trapping_ledger_write_is_an_error_and_the_ledger_serves_on() {
+    let ledger = broken_runtime().new_ledger().expect("the fixture instantiates");
+    let scope = (TenantId::from_bytes(id(1)), PolicyHash::from_bytes(id(2)));
+    assert_eq!(ledger.count_done_hashes(scope.0, scope.1).expect("reads work"), Some(0));
+
+    let text = assert_trap(ledger.batch_upsert(&[clean(key(1, 2, 3))]), "batch-upsert");
+    assert!(text.contains("fresh, empty instance"), "the error says the state is lost: {text}");
+
+    // A trapped wasmtime instance refuses every later call, so these
+    // succeeding proves the store moved to a fresh instance.
+    assert_eq!(ledger.count_done_hashes(scope.0, scope.1).expect("served again"), Some(0));
+    assert_eq!(ledger.snapshot().expect("served again"), Vec::<DoneLedgerRecord>::new());
+    assert_trap(ledger.batch_upsert(&[clean(key(1, 2, 3))]), "batch-upsert");
+    assert_eq!(ledger.pending_count().expect("controls work"), 0);
+}
+
+#[test]
+fn a_trapping_findings_write_is_an_error_and_the_sink_serves_on() {
+    let sink = broken_runtime().new_sink().expect("the fixture instantiates");
+    assert_trap(sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], &[])), "upsert-batch");
+    assert_eq!(sink.durable_counts().expect("served again"), Default::default());
+}
+
+fn small_memory_runtime() -> ComponentRuntime {
+    let config = RuntimeConfig { memory_limit: 3 << 20, ..RuntimeConfig::default() };
+    ComponentRuntime::from_bytes("small", gossip_host::BUNDLED_COMPONENT, config).expect("loads")
+}
+
+/// 10,000 rows with 128-byte error codes need more guest memory than 3 MiB.
+fn big_batch() -> Vec<DoneLedgerRecord> {
+    let code = "c".repeat(128);
+    (0..10_000u32)
+        .map(|n| {
+            let mut ovid = [0u8; 32];
+            ovid[..4].copy_from_slice(&n.to_le_bytes());
+            crate::support::failed(
+                gossip_persistence::done_ledger::DoneLedgerKey::new(
+                    TenantId::from_bytes(id(1)),
+                    PolicyHash::from_bytes(id(2)),
+                    gossip_persistence::identity::OvidHash::from_bytes(ovid),
+                ),
+                &code,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_memory_limit_stops_a_runaway_guest_and_loses_pending_writes() {
+    let ledger = small_memory_runtime().new_ledger().expect("3 MiB is enough to start");
+    ledger.set_auto_complete(false).expect("control");
+    let pending = ledger.batch_upsert(&[clean(key(1, 2, 3))]).expect("accepted, delayed");
+    assert_eq!(pending.operation_id().as_raw(), 1);
+
+    let error = ledger.batch_upsert(&big_batch()).expect_err("over the memory limit");
+    assert!(matches!(error, ComponentStoreError::Trap { store: InMemoryStoreKind::DoneLedger, .. }), "{error:?}");
+
+    // The delayed write belonged to the trapped instance.
+    assert!(matches!(pending.wait(), Err(ComponentStoreError::InstanceReset { .. })));
+    // The fresh instance starts empty and with the store's original settings.
+    assert_eq!(ledger.snapshot().expect("fresh instance"), Vec::new());
+    let receipt = ledger.batch_upsert(&[clean(key(1, 2, 4))]).expect("accepted").wait().expect("auto-completes");
+    assert_eq!(receipt.record_count(), 1);
+
+    // The default limit takes the same batch without trouble.
+    let roomy = crate::support::runtime().new_ledger().expect("instance");
+    assert_eq!(roomy.batch_upsert(&big_batch()).expect("fits").wait().expect("durable").record_count(), 10_000);
+}
+
+#[test]
+fn a_limit_below_the_components_minimum_memory_fails_instantiation() {
+    let config = RuntimeConfig { memory_limit: 64 << 10, ..RuntimeConfig::default() };
+    let runtime = ComponentRuntime::from_bytes("tiny", gossip_host::BUNDLED_COMPONENT, config).expect("compiles");
+    let error = runtime.new_ledger().expect_err("cannot instantiate");
+    assert!(matches!(error, ComponentStoreError::Instantiate { .. }), "{error:?}");
+}

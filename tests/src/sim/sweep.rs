@@ -1,0 +1,307 @@
+//! Seed sweeps: many seeds in parallel, one panic-isolated run per seed,
+//! aggregated into one summary. Shared by the tests, the CLI and the benches.
+
+use core::fmt;
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use super::context::FaultLevel;
+use super::done_ledger::DoneLedgerSim;
+use super::findings::FindingsSim;
+use super::report::{EventKind, SimReport, missing_kinds};
+use crate::backend::Backend;
+
+/// Worker threads for a sweep: one per available core (4 if unknown).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get())
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+/// Runs `runner` once per seed over `threads` scoped threads (seeds split in
+/// contiguous chunks). A panic or an error becomes that seed's `Err`, never
+/// the sweep's. `on_done` is called after each seed, from its worker thread.
+pub fn run_parallel<R, F>(
+    seeds: &[u64],
+    threads: usize,
+    runner: F,
+    on_done: &(dyn Fn(u64) + Sync),
+) -> Vec<(u64, Result<R, String>)>
+where
+    R: Send,
+    F: Fn(u64) -> anyhow::Result<R> + Sync,
+{
+    if seeds.is_empty() {
+        return Vec::new();
+    }
+    let chunk = seeds.len().div_ceil(threads.max(1));
+    let runner = &runner;
+    let mut results: Vec<(u64, Result<R, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = seeds
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|&seed| {
+                            let outcome = match catch_unwind(AssertUnwindSafe(|| runner(seed))) {
+                                Ok(Ok(report)) => Ok(report),
+                                Ok(Err(e)) => Err(format!("ERROR: {e:#}")),
+                                Err(payload) => Err(format!("PANIC: {}", panic_message(&*payload))),
+                            };
+                            on_done(seed);
+                            (seed, outcome)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)))
+            .collect()
+    });
+    results.sort_by_key(|(seed, _)| *seed);
+    results
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFailure {
+    pub seed: u64,
+    pub message: String,
+}
+
+/// Aggregate of a sweep: ops, events per kind, and every failing seed.
+#[derive(Debug, Clone)]
+pub struct SweepSummary<K: EventKind> {
+    pub seeds: usize,
+    pub ops: usize,
+    pub event_counts: BTreeMap<K, usize>,
+    pub violations: usize,
+    pub failures: Vec<SeedFailure>,
+    pub elapsed: Duration,
+}
+
+impl<K: EventKind> SweepSummary<K> {
+    pub fn missing_kinds(&self) -> Vec<K> {
+        missing_kinds(&self.event_counts)
+    }
+
+    pub fn count(&self, kind: K) -> usize {
+        self.event_counts.get(&kind).copied().unwrap_or(0)
+    }
+
+    pub fn ops_per_sec(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+impl<K: EventKind> fmt::Display for SweepSummary<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} seeds, {} ops, {} violations, {} failing seeds, {:.2?}",
+            self.seeds,
+            self.ops,
+            self.violations,
+            self.failures.len(),
+            self.elapsed
+        )?;
+        for (kind, n) in &self.event_counts {
+            writeln!(f, "  {:<24} {n}", kind.name())?;
+        }
+        for failure in self.failures.iter().take(10) {
+            writeln!(f, "  seed {}: {}", failure.seed, failure.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a sweep keeps of one seed's report: the log is dropped in the
+/// worker, so a sweep's memory does not grow with its seeds' logs.
+struct SeedTally<K> {
+    ops: usize,
+    violations: usize,
+    counts: BTreeMap<K, usize>,
+    failure: Option<String>,
+}
+
+/// A sweep over `seeds` with `runner` producing one report per seed.
+pub fn run_seed_sweep<K, V, O, E, F>(seeds: impl IntoIterator<Item = u64>, runner: F) -> SweepSummary<K>
+where
+    K: EventKind,
+    V: fmt::Display,
+    F: Fn(u64) -> anyhow::Result<SimReport<K, V, O, E>> + Sync,
+{
+    let seeds: Vec<u64> = seeds.into_iter().collect();
+    let started = Instant::now();
+    let results = run_parallel(
+        &seeds,
+        default_threads(),
+        |seed| {
+            runner(seed).map(|report| SeedTally {
+                ops: report.ops_executed,
+                violations: report.violations.len(),
+                failure: report.failure(),
+                counts: report.event_counts,
+            })
+        },
+        &|_| {},
+    );
+    let mut summary = SweepSummary {
+        seeds: seeds.len(),
+        ops: 0,
+        event_counts: BTreeMap::new(),
+        violations: 0,
+        failures: Vec::new(),
+        elapsed: started.elapsed(),
+    };
+    for (seed, result) in results {
+        match result {
+            Ok(tally) => {
+                summary.ops += tally.ops;
+                summary.violations += tally.violations;
+                for (kind, n) in tally.counts {
+                    *summary.event_counts.entry(kind).or_default() += n;
+                }
+                if let Some(message) = tally.failure {
+                    summary.failures.push(SeedFailure { seed, message });
+                }
+            }
+            Err(message) => summary.failures.push(SeedFailure { seed, message }),
+        }
+    }
+    summary
+}
+
+/// Which store a run simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimStore {
+    DoneLedger,
+    Findings,
+}
+
+impl SimStore {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::DoneLedger => "done-ledger",
+            Self::Findings => "findings",
+        }
+    }
+}
+
+impl core::str::FromStr for SimStore {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "done-ledger" => Ok(Self::DoneLedger),
+            "findings" => Ok(Self::Findings),
+            other => Err(format!("unknown store {other:?} (expected done-ledger or findings)")),
+        }
+    }
+}
+
+/// Which runner a seed goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimMode {
+    /// `run(safety_ops, liveness_ops)`.
+    Run { safety_ops: usize, liveness_ops: usize },
+    /// `run_swizzle_clog(batches)`.
+    SwizzleClog { batches: usize },
+}
+
+/// Everything besides the seed that determines a run: with the seed, it
+/// replays the run exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SimRunSpec {
+    pub store: SimStore,
+    pub level: FaultLevel,
+    pub mode: SimMode,
+}
+
+/// One seed's outcome, the same shape for both stores. The rendered log is
+/// kept only for a failing seed, or when asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedOutcome {
+    pub seed: u64,
+    pub ops: usize,
+    pub violations: usize,
+    pub counts: BTreeMap<&'static str, usize>,
+    pub failure: Option<String>,
+    pub log: Option<Vec<String>>,
+}
+
+impl SeedOutcome {
+    fn from_report<K, V, O, E>(report: SimReport<K, V, O, E>, keep_log: bool) -> Self
+    where
+        K: EventKind,
+        V: fmt::Display,
+        O: fmt::Display,
+        E: fmt::Display,
+    {
+        let failure = report.failure();
+        let log = (keep_log || failure.is_some()).then(|| report.log.lines());
+        Self {
+            seed: report.seed,
+            ops: report.ops_executed,
+            violations: report.violations.len(),
+            counts: report.named_counts(),
+            failure,
+            log,
+        }
+    }
+}
+
+impl SimRunSpec {
+    /// The command-line options this spec expands to (without a seed).
+    pub fn options(&self) -> String {
+        let mode = match self.mode {
+            SimMode::Run { safety_ops, liveness_ops } => format!("--ops {safety_ops} --liveness-ops {liveness_ops}"),
+            SimMode::SwizzleClog { batches } => format!("--swizzle-clog {batches}"),
+        };
+        format!("--store {} --level {} {mode}", self.store.name(), self.level)
+    }
+
+    /// Runs one seed on a fresh store from `backend`; `keep_log` keeps the
+    /// rendered event log even when the seed passes.
+    pub fn run_seed<B: Backend>(&self, backend: &B, seed: u64, keep_log: bool) -> anyhow::Result<SeedOutcome> {
+        Ok(match self.store {
+            SimStore::DoneLedger => {
+                let sim = DoneLedgerSim::from_backend(backend, seed, self.level)?;
+                let report = match self.mode {
+                    SimMode::Run { safety_ops, liveness_ops } => sim.run(safety_ops, liveness_ops),
+                    SimMode::SwizzleClog { batches } => sim.run_swizzle_clog(batches),
+                };
+                SeedOutcome::from_report(report, keep_log)
+            }
+            SimStore::Findings => {
+                let sim = FindingsSim::from_backend(backend, seed, self.level)?;
+                let report = match self.mode {
+                    SimMode::Run { safety_ops, liveness_ops } => sim.run(safety_ops, liveness_ops),
+                    SimMode::SwizzleClog { batches } => sim.run_swizzle_clog(batches),
+                };
+                SeedOutcome::from_report(report, keep_log)
+            }
+        })
+    }
+
+    /// A sweep of this spec over `seeds`, calling `on_done` after each seed
+    /// (for progress bars). Outcomes come back sorted by seed.
+    pub fn sweep<B: Backend>(
+        &self,
+        backend: &B,
+        seeds: &[u64],
+        threads: usize,
+        on_done: &(dyn Fn(u64) + Sync),
+    ) -> Vec<(u64, Result<SeedOutcome, String>)> {
+        run_parallel(seeds, threads, |seed| self.run_seed(backend, seed, false), on_done)
+    }
+}

@@ -29,8 +29,7 @@ use gossip_persistence::identity::{
 use gossip_persistence::sync::thread;
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
-    FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind,
-    StoreControl,
+    FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, StoreControl,
 };
 
 // ---------------------------------------------------------------- harness
@@ -236,7 +235,8 @@ fn injected_commit_failure_reaches_its_waiter() {
         ledger.fail_next_commits(1).unwrap();
         let failure = InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger };
         let ids = [first.operation_id(), second.operation_id()];
-        let waiters = [spawn_waiter(first, Err(failure), "first"), spawn_waiter(second, Ok(receipt(&batches[1])), "second")];
+        let waiters =
+            [spawn_waiter(first, Err(failure), "first"), spawn_waiter(second, Ok(receipt(&batches[1])), "second")];
         let releaser = {
             let ledger = ledger.clone();
             thread::spawn(move || {

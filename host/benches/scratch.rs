@@ -30,6 +30,19 @@ fn main() {
     let good = rows_at(5000);
     let bad = rows_at(999);
     let bad_first = rows_at(0);
+    if std::env::var_os("ONLY_TRAIT").is_some() {
+        use gossip_persistence::{DoneLedger, CommitHandle};
+        let recs: Vec<gossip_persistence::done_ledger::DoneLedgerRecord> = (0..1000u64).map(|n| {
+            let mut ovid = [0u8; 32]; ovid[..8].copy_from_slice(&n.to_le_bytes());
+            let key = gossip_persistence::done_ledger::DoneLedgerKey::new(gossip_persistence::identity::TenantId::from_bytes([1;32]), gossip_persistence::identity::PolicyHash::from_bytes([2;32]), gossip_persistence::identity::OvidHash::from_bytes(ovid));
+            let prov = gossip_persistence::done_ledger::DoneLedgerProvenance::new(gossip_persistence::identity::RunId::from_raw(9), gossip_persistence::identity::ShardId::from_raw(n%16), gossip_persistence::identity::FenceEpoch::from_raw(1), gossip_persistence::identity::LogicalTime::from_raw(n), gossip_persistence::identity::LogicalTime::from_raw(n+5));
+            gossip_persistence::done_ledger::DoneLedgerRecord::try_new(key, gossip_persistence::done_ledger::DoneLedgerStatus::ScannedClean, 4096, 0, prov, None).unwrap()
+        }).collect();
+        let native = gossip_persistence::InMemoryDoneLedger::new();
+        time("native trait upsert", 2000, || { black_box(native.batch_upsert(&recs).unwrap().wait().unwrap()); });
+        time("component trait upsert", 2000, || { black_box(ledger.batch_upsert(&recs).unwrap().wait().unwrap()); });
+        return;
+    }
     if std::env::var_os("ONLY_LOWER").is_some() {
         time("raw upsert invalid first (lower+lift)", 3000, || {
             ledger.with_raw(|store, api, this| {

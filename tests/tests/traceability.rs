@@ -360,7 +360,10 @@ impl Tree {
             return text.as_deref().map(Rc::from);
         }
         let mut cache = self.cache.borrow_mut();
-        cache.entry(path.to_owned()).or_insert_with(|| std::fs::read_to_string(self.root.join(path)).ok().map(Rc::from)).clone()
+        cache
+            .entry(path.to_owned())
+            .or_insert_with(|| std::fs::read_to_string(self.root.join(path)).ok().map(Rc::from))
+            .clone()
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -408,7 +411,8 @@ impl Tree {
         let parts: Vec<&str> = path.split('/').collect();
         (0..parts.len().saturating_sub(1)).any(|i| {
             parts[i] == "tests"
-                && self.read(&join(&parts[..i], "Cargo.toml"))
+                && self
+                    .read(&join(&parts[..i], "Cargo.toml"))
                     .is_some_and(|manifest| manifest.lines().any(|l| l.trim() == "[package]"))
         })
     }
@@ -626,11 +630,7 @@ const COQ_RESULTS: &[&str] = &["Theorem", "Lemma", "Corollary", "Proposition", "
 fn coq_results(src: &str) -> BTreeMap<String, String> {
     let scrubbed = scrub_coq(src);
     let tokens = tokens(&scrubbed, |c| c.is_alphanumeric() || c == '_' || c == '\'');
-    tokens
-        .windows(2)
-        .filter(|w| COQ_RESULTS.contains(&w[0]))
-        .map(|w| (w[1].to_owned(), w[0].to_owned()))
-        .collect()
+    tokens.windows(2).filter(|w| COQ_RESULTS.contains(&w[0])).map(|w| (w[1].to_owned(), w[0].to_owned())).collect()
 }
 
 // ---------------------------------------------------------------- loading
@@ -756,7 +756,8 @@ impl<'a> Checker<'a> {
             for artifact in artifacts.iter().filter(|a| a.id.as_deref().is_some_and(|id| !id.trim().is_empty())) {
                 match first_file.get(artifact.id()) {
                     Some(first) => {
-                        let finding = Finding::DuplicateId { id: artifact.id().to_owned(), first_file: (*first).to_owned() };
+                        let finding =
+                            Finding::DuplicateId { id: artifact.id().to_owned(), first_file: (*first).to_owned() };
                         self.report(finding);
                     }
                     None => {
@@ -872,7 +873,11 @@ impl<'a> Checker<'a> {
                 self.report(Finding::UnknownLinkType { id: id.to_owned(), link: kind.to_owned() });
             }
             let Some(found) = self.by_id.get(target).map(|t| t.kind().to_owned()) else {
-                self.report(Finding::BrokenLink { id: id.to_owned(), link: kind.to_owned(), target: target.to_owned() });
+                self.report(Finding::BrokenLink {
+                    id: id.to_owned(),
+                    link: kind.to_owned(),
+                    target: target.to_owned(),
+                });
                 continue;
             };
             // The schema's link-field targets; ours: verification verifies requirements.
@@ -888,7 +893,9 @@ impl<'a> Checker<'a> {
             }
         }
         for field in ty.iter().flat_map(|t| t.links).filter(|f| f.required) {
-            let ok = artifact.targets(field.link).any(|t| self.by_id.get(t).is_some_and(|a| field.targets.contains(&a.kind())));
+            let ok = artifact
+                .targets(field.link)
+                .any(|t| self.by_id.get(t).is_some_and(|a| field.targets.contains(&a.kind())));
             if !ok {
                 let expected = field.targets.iter().map(|s| (*s).to_owned()).collect();
                 self.report(Finding::MissingRequiredLink { id: id.to_owned(), link: field.link.to_owned(), expected });
@@ -908,7 +915,8 @@ impl<'a> Checker<'a> {
             .filter(|other| **other != id && !linked.contains(**other))
             .filter(|other| {
                 description.match_indices(**other).any(|(at, m)| {
-                    boundary(description[..at].chars().next_back()) && boundary(description[at + m.len()..].chars().next())
+                    boundary(description[..at].chars().next_back())
+                        && boundary(description[at + m.len()..].chars().next())
                 })
             })
             .map(|other| (*other).to_owned())
@@ -973,11 +981,15 @@ impl<'a> Checker<'a> {
         let theorem = entry.to_owned();
         match self.facts.coq(self.tree, module) {
             None => self.report(Finding::MissingProofFile { id: id.to_owned(), theorem, module: module.to_owned() }),
-            Some(results) if !results.contains_key(name) => self.report(Finding::UnknownTheorem { id: id.to_owned(), theorem }),
+            Some(results) if !results.contains_key(name) => {
+                self.report(Finding::UnknownTheorem { id: id.to_owned(), theorem })
+            }
             Some(_) if method != FORMAL => {
                 // A test that operationalizes a theorem traces to the proof artifact.
                 let traced = artifact.targets(TRACES_TO).any(|t| {
-                    self.by_id.get(t).is_some_and(|p| p.method() == Some(FORMAL) && p.list(PROOFS).unwrap_or_default().contains(&entry))
+                    self.by_id.get(t).is_some_and(|p| {
+                        p.method() == Some(FORMAL) && p.list(PROOFS).unwrap_or_default().contains(&entry)
+                    })
                 });
                 if !traced {
                     self.report(Finding::ProofNotTraced { id: id.to_owned(), theorem });
@@ -1139,7 +1151,11 @@ fn an_unknown_artifact_type_is_reported() {
     let id = first_requirement(&project);
     project.artifact_mut(&id).kind = Some("sw-req".to_owned());
     let findings = findings_after(&project, &tree);
-    assert_reported(&findings, |f| matches!(f, Finding::UnknownType { id: i, kind } if *i == id && kind == "sw-req"), "type");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::UnknownType { id: i, kind } if *i == id && kind == "sw-req"),
+        "type",
+    );
 }
 
 #[test]
@@ -1214,10 +1230,12 @@ fn a_design_decision_must_satisfy_a_requirement() {
     aim.links.push(link(SATISFIES, &decision));
     let findings = findings_after(&project, &tree);
     for id in [&decision, &other] {
-        let wanted = |f: &Finding| matches!(f, Finding::MissingRequiredLink { id: i, link, .. } if i == id && link == SATISFIES);
+        let wanted =
+            |f: &Finding| matches!(f, Finding::MissingRequiredLink { id: i, link, .. } if i == id && link == SATISFIES);
         assert_reported(&findings, wanted, "missing satisfies");
     }
-    let wrong_type = |f: &Finding| matches!(f, Finding::LinkTargetType { id: i, target, .. } if *i == other && *target == decision);
+    let wrong_type =
+        |f: &Finding| matches!(f, Finding::LinkTargetType { id: i, target, .. } if *i == other && *target == decision);
     assert_reported(&findings, wrong_type, "link-target-type");
 }
 
@@ -1280,8 +1298,16 @@ fn a_named_test_function_that_does_not_exist_is_reported() {
         tests.push(Value::String(planted));
     }
     let findings = findings_after(&project, &tree);
-    assert_reported(&findings, |f| matches!(f, Finding::MissingTestFn { name, .. } if name == "no_such_test_anywhere"), "fn");
-    assert_reported(&findings, |f| matches!(f, Finding::MissingTestFile { path, .. } if path.ends_with("no_such_file.rs")), "file");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingTestFn { name, .. } if name == "no_such_test_anywhere"),
+        "fn",
+    );
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingTestFile { path, .. } if path.ends_with("no_such_file.rs")),
+        "file",
+    );
     assert_reported(&findings, |f| matches!(f, Finding::NotATest { name, .. } if *name == helper), "not a test");
     assert_reported(&findings, |f| matches!(f, Finding::BadTestRef { .. }), "malformed");
 }
@@ -1316,16 +1342,29 @@ fn a_theorem_name_not_defined_in_proofs_is_reported() {
     }
     let findings = findings_after(&project, &tree);
     let unknown = format!("{module}.merge_is_magic");
-    assert_reported(&findings, |f| matches!(f, Finding::UnknownTheorem { theorem, .. } if *theorem == unknown), "theorem");
-    assert_reported(&findings, |f| matches!(f, Finding::MissingProofFile { module, .. } if module == "NoSuchFile"), "file");
-    assert_reported(&findings, |f| matches!(f, Finding::BadProofRef { entry, .. } if entry == "merge_comm"), "malformed");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::UnknownTheorem { theorem, .. } if *theorem == unknown),
+        "theorem",
+    );
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingProofFile { module, .. } if module == "NoSuchFile"),
+        "file",
+    );
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::BadProofRef { entry, .. } if entry == "merge_comm"),
+        "malformed",
+    );
 }
 
 #[test]
 fn a_theorem_left_only_in_a_coq_comment_is_reported() {
     let (project, tree) = real();
     let proof = first_where(&project, |a| a.method() == Some(FORMAL));
-    let entry = project.artifacts().find(|a| a.id() == proof).and_then(|a| a.list(PROOFS)).expect("proofs")[0].to_owned();
+    let entry =
+        project.artifacts().find(|a| a.id() == proof).and_then(|a| a.list(PROOFS)).expect("proofs")[0].to_owned();
     let (module, name) = entry.split_once('.').expect("Module.name");
     let path = format!("proofs/{module}.v");
     let source = tree.read(&path).expect("proof file");
@@ -1341,7 +1380,11 @@ fn a_theorem_left_only_in_a_coq_comment_is_reported() {
     assert_ne!(hidden, *source, "the plant must change the file");
     let tree = Tree::workspace().with_file(&path, Some(&hidden));
     let findings = findings_after(&project, &tree);
-    assert_reported(&findings, |f| matches!(f, Finding::UnknownTheorem { theorem, .. } if *theorem == entry), "theorem");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::UnknownTheorem { theorem, .. } if *theorem == entry),
+        "theorem",
+    );
 }
 
 #[test]
@@ -1361,14 +1404,16 @@ fn untraced_loom_tests_test_files_and_theorems_are_reported() {
         .with_file("guest/tests/loom_new_primitive.rs", Some(harness))
         .with_file("tests/tests/a_new_test_file.rs", Some("#[test]\nfn works() {}\n"))
         .with_file("guest/tests/common/helpers_only.rs", Some("pub fn helper() {}\n"))
-        .with_file("proofs/NewModel.v", Some("Lemma helper : True.\nProof. exact I. Qed.\nTheorem new_law : True.\nProof. exact I. Qed.\n"));
+        .with_file(
+            "proofs/NewModel.v",
+            Some("Lemma helper : True.\nProof. exact I. Qed.\nTheorem new_law : True.\nProof. exact I. Qed.\n"),
+        );
     let findings = findings_after(&project, &tree);
-    let loom = |name: &'static str| {
-        move |f: &Finding| matches!(f, Finding::UntracedLoomTest { path, name: n } if path.ends_with("loom_new_primitive.rs") && n == name)
-    };
+    let loom = |name: &'static str| move |f: &Finding| matches!(f, Finding::UntracedLoomTest { path, name: n } if path.ends_with("loom_new_primitive.rs") && n == name);
     assert_reported(&findings, loom("a_new_harness_test"), "loom test");
     assert_reported(&findings, loom("a_planted_bug_is_caught"), "planted-bug test");
-    let file = |f: &Finding| matches!(f, Finding::UntracedTestFile { path } if path == "tests/tests/a_new_test_file.rs");
+    let file =
+        |f: &Finding| matches!(f, Finding::UntracedTestFile { path } if path == "tests/tests/a_new_test_file.rs");
     assert_reported(&findings, file, "test file");
     assert!(!findings.iter().any(|f| matches!(f, Finding::UntracedTestFile { path } if path.contains("helpers_only"))));
     let theorem = |f: &Finding| matches!(f, Finding::UntracedTheorem { module, theorem } if module == "NewModel" && theorem == "new_law");
@@ -1390,10 +1435,18 @@ fn yaml_typos_bad_values_and_untyped_mentions_are_reported() {
     let findings = findings_after(&project, &tree);
     let id = "REQ-PLANTED".to_owned();
     assert_reported(&findings, |f| matches!(f, Finding::UnknownKey { id: i, key } if *i == id && key == "link"), "key");
-    assert_reported(&findings, |f| matches!(f, Finding::UnknownField { id: i, field } if *i == id && field == "owner"), "field");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::UnknownField { id: i, field } if *i == id && field == "owner"),
+        "field",
+    );
     assert_reported(&findings, |f| matches!(f, Finding::NotAllowed { value, .. } if value == "urgent"), "priority");
     assert_reported(&findings, |f| matches!(f, Finding::NotAllowed { value, .. } if value == "vibes"), "method");
-    assert_reported(&findings, |f| matches!(f, Finding::ProseMention { id: i, mentioned } if *i == id && *mentioned == requirement), "mention");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::ProseMention { id: i, mentioned } if *i == id && *mentioned == requirement),
+        "mention",
+    );
     assert_reported(&findings, |f| matches!(f, Finding::Unverified { id: i } if *i == id), "unverified");
     let broken = parse::<ArtifactFile>("artifacts/broken.yaml", "artifacts:\n  - id: [unclosed\n");
     assert!(matches!(broken, Err(Finding::Parse { .. })), "{broken:?}");
@@ -1410,17 +1463,32 @@ fn a_verification_artifact_needs_a_method_evidence_and_a_target() {
     project.artifact_mut(&proof).fields.remove(METHOD);
     let findings = findings_after(&project, &tree);
     assert_reported(&findings, |f| matches!(f, Finding::VerifiesNothing { id: i } if *i == id), "verifies nothing");
-    assert_reported(&findings, |f| matches!(f, Finding::MissingEvidence { id: i, field, .. } if *i == id && field == TESTS), "evidence");
-    assert_reported(&findings, |f| matches!(f, Finding::MissingField { id: i, field } if *i == proof && field == METHOD), "method");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingEvidence { id: i, field, .. } if *i == id && field == TESTS),
+        "evidence",
+    );
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingField { id: i, field } if *i == proof && field == METHOD),
+        "method",
+    );
 }
 
 #[test]
 fn a_source_ref_to_a_missing_path_is_reported() {
     let (mut project, tree) = real();
     let decision = first_where(&project, |a| a.kind() == "design-decision");
-    project.artifact_mut(&decision).fields.insert(SOURCE_REF.to_owned(), Value::String("guest/src/no_such_module.rs".to_owned()));
+    project
+        .artifact_mut(&decision)
+        .fields
+        .insert(SOURCE_REF.to_owned(), Value::String("guest/src/no_such_module.rs".to_owned()));
     let findings = findings_after(&project, &tree);
-    assert_reported(&findings, |f| matches!(f, Finding::MissingPath { path, .. } if path.ends_with("no_such_module.rs")), "path");
+    assert_reported(
+        &findings,
+        |f| matches!(f, Finding::MissingPath { path, .. } if path.ends_with("no_such_module.rs")),
+        "path",
+    );
 }
 
 #[test]
@@ -1429,7 +1497,10 @@ fn the_whole_pipeline_reports_a_missing_rivet_yaml_and_a_bad_source() {
     assert!(findings.iter().any(|f| matches!(f, Finding::Config { problem } if problem == "missing")), "{findings:?}");
     let bad = "project: {name: gossip-persistence, version: \"0.1.0\", schemas: [common, dev]}\nsources: [{path: nowhere, format: reqif}]\n";
     let findings = validate(&Tree::workspace().with_file("rivet.yaml", Some(bad)));
-    assert!(findings.iter().any(|f| matches!(f, Finding::Config { problem } if problem.contains("reqif"))), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| matches!(f, Finding::Config { problem } if problem.contains("reqif"))),
+        "{findings:?}"
+    );
     assert!(findings.iter().any(|f| matches!(f, Finding::Config { problem } if problem.contains("no such directory"))));
 }
 

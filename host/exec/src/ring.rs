@@ -110,9 +110,7 @@ impl<T> Ring<T> {
     fn claim_tail(&self, pos: usize) -> Result<(), usize> {
         #[cfg(not(loom_planted_bug = "racy_claim"))]
         {
-            self.tail
-                .compare_exchange(pos, pos.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed)
-                .map(drop)
+            self.tail.compare_exchange(pos, pos.wrapping_add(1), Ordering::Relaxed, Ordering::Relaxed).map(drop)
         }
         // The planted bug: a load-then-store claim lets two producers take
         // the same position.

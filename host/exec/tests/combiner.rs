@@ -22,15 +22,16 @@ fn rejects_a_bad_capacity() {
 #[test]
 fn queued_requests_run_control_first_then_fifo_in_one_round() {
     let combiner = Combiner::new(Vec::new(), 8).unwrap();
-    let tickets: Vec<_> = [(Class::Data, 0), (Class::Data, 1), (Class::Control, 2), (Class::Data, 3), (Class::Control, 4)]
-        .into_iter()
-        .map(|(class, id)| {
-            combiner.submit(class, move |log: &mut Vec<usize>| {
-                log.push(id);
-                log.len()
+    let tickets: Vec<_> =
+        [(Class::Data, 0), (Class::Data, 1), (Class::Control, 2), (Class::Data, 3), (Class::Control, 4)]
+            .into_iter()
+            .map(|(class, id)| {
+                combiner.submit(class, move |log: &mut Vec<usize>| {
+                    log.push(id);
+                    log.len()
+                })
             })
-        })
-        .collect();
+            .collect();
     // Nothing has run yet: submitting only queues.
     assert_eq!(combiner.rounds(), 0);
     let positions: Vec<usize> = tickets.into_iter().map(|t| t.wait()).collect();
@@ -60,7 +61,8 @@ fn a_full_ring_is_served_to_make_room() {
 #[test]
 fn one_threads_pipelined_requests_run_in_order_past_a_full_ring() {
     let combiner = Combiner::new(Vec::new(), 2).unwrap();
-    let tickets: Vec<_> = (0..9u32).map(|i| combiner.submit(Class::Data, move |log: &mut Vec<u32>| log.push(i))).collect();
+    let tickets: Vec<_> =
+        (0..9u32).map(|i| combiner.submit(Class::Data, move |log: &mut Vec<u32>| log.push(i))).collect();
     for t in tickets {
         t.wait();
     }
@@ -84,10 +86,13 @@ fn a_panicking_request_panics_its_caller_only() {
         .join()
         .expect_err("the caller sees the request's panic");
     assert_eq!(caught.downcast_ref::<&str>(), Some(&"boom"));
-    assert_eq!(combiner.execute(Class::Data, |n: &mut u32| {
-        *n += 1;
-        *n
-    }), 1);
+    assert_eq!(
+        combiner.execute(Class::Data, |n: &mut u32| {
+            *n += 1;
+            *n
+        }),
+        1
+    );
 }
 
 #[test]

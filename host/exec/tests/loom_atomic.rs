@@ -128,5 +128,10 @@ fn ring_tail_cas_gives_each_position_one_producer() {
 #[test]
 #[should_panic(expected = "planted bug caught")]
 fn planted_relaxed_publish_in_completion_is_caught() {
-    common::expect_caught("planted_relaxed_publish_in_completion_is_caught", 3, &["Causality violation"], completion_round_trip);
+    common::expect_caught(
+        "planted_relaxed_publish_in_completion_is_caught",
+        3,
+        &["Causality violation"],
+        completion_round_trip,
+    );
 }

@@ -57,10 +57,7 @@ fn finish(combiner: Shared) -> Log {
 
 fn concurrent_callers(classes: &'static [Class]) {
     let combiner: Shared = Arc::new(Combiner::new(Vec::new(), 2).unwrap());
-    let callers: Vec<_> = (0u32..)
-        .zip(classes)
-        .map(|(id, &class)| spawn_caller(&combiner, class, id))
-        .collect();
+    let callers: Vec<_> = (0u32..).zip(classes).map(|(id, &class)| spawn_caller(&combiner, class, id)).collect();
     let positions: Vec<usize> = callers.into_iter().map(|c| c.join().unwrap()).collect();
     let log = finish(combiner);
     check_log(&log, &(0..classes.len() as u32).collect::<Vec<_>>());

@@ -30,6 +30,13 @@ fn main() {
     let good = rows_at(5000);
     let bad = rows_at(999);
     let bad_first = rows_at(0);
+    if std::env::var_os("ONLY_GET").is_some() {
+        let t = (1u64,1,1,1); let p = (2u64,2,2,2); let o = vec![(0u64,0,0,0)];
+        time("raw batch_get 1 key", 1000000, || {
+            ledger.with_raw(|store, api, this| Ok(black_box(api.gossip_persistence_done_ledger().done_ledger().call_batch_get(&mut *store, this, t, p, &o)?))).unwrap();
+        });
+        return;
+    }
     if std::env::var_os("ONLY_TRAIT").is_some() {
         use gossip_persistence::{DoneLedger, CommitHandle};
         let recs: Vec<gossip_persistence::done_ledger::DoneLedgerRecord> = (0..1000u64).map(|n| {
@@ -78,6 +85,13 @@ fn main() {
     let empty: Vec<(u64,u64,u64,u64)> = vec![];
     time("raw batch_get 0 keys", 100000, || {
         ledger.with_raw(|store, api, this| Ok(black_box(api.gossip_persistence_done_ledger().done_ledger().call_batch_get(&mut *store, this, t, p, &empty)?))).unwrap();
+    });
+    let k = wit::DoneKey { tenant_id: t, policy_hash: p, ovid_hash: (0,0,0,0) };
+    time("raw get_record", 100000, || {
+        ledger.with_raw(|store, api, this| Ok(black_box(api.gossip_persistence_done_ledger().done_ledger().call_get_record(&mut *store, this, k)?))).unwrap();
+    });
+    time("raw count_done_hashes", 100000, || {
+        ledger.with_raw(|store, api, this| Ok(black_box(api.gossip_persistence_done_ledger().done_ledger().call_count_done_hashes(&mut *store, this, t, p)?))).unwrap();
     });
     time("pending_count (trait)", 100000, || { black_box(ledger.pending_count().unwrap()); });
     time("instantiate", 2000, || { black_box(rt.instantiate().unwrap()); });

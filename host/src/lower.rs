@@ -5,7 +5,8 @@
 //! component's `batch_upsert` time. `DoneRow` lowers the same
 //! `types.done-record` layout with one memory lookup per batch: it writes
 //! every error-code string first (each may reallocate, i.e. move, guest
-//! memory), then all fixed-size fields through a single slice.
+//! memory), then all fixed-size fields (and `none` error codes) through a
+//! single slice.
 //!
 //! Soundness rests on `ComponentType` being delegated to the generated
 //! `wit::DoneRecord` (so wasmtime's type check is exactly the WIT record's)
@@ -65,6 +66,9 @@ fn write_fixed(row: &DoneLedgerRecord, slot: &mut [u8]) {
     for (i, word) in words.iter().enumerate() {
         put(PROVENANCE + 8 * i, &word.to_le_bytes());
     }
+    if row.error_code().is_none() {
+        put(ERROR_CODE, &[0]);
+    }
 }
 
 // SAFETY: every byte written lies inside the list window wasmtime allocated
@@ -98,8 +102,10 @@ unsafe impl Lower for DoneRow<'_> {
             _ => bad_type_info(),
         };
         for (i, row) in items.iter().enumerate() {
-            let code = row.0.error_code().map(|c| c.as_str());
-            code.linear_lower_to_memory(cx, code_ty, offset + i * layout::SIZE + layout::ERROR_CODE)?;
+            // `none` is a single zero byte, written with the fixed fields below.
+            if let Some(code) = row.0.error_code() {
+                Some(code.as_str()).linear_lower_to_memory(cx, code_ty, offset + i * layout::SIZE + layout::ERROR_CODE)?;
+            }
         }
         let end = items
             .len()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: installs what is missing, then the Rust
-# workspace tests, the loom model checks, and the Coq proofs.
+# workspace tests (which include the rivet traceability check), the loom
+# model checks, and the Coq proofs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,9 +24,4 @@ fi
 if [ -f proofs/check.sh ]; then
   step "Coq proofs"
   bash proofs/check.sh
-fi
-
-if [ -f scripts/traceability.sh ]; then
-  step "rivet traceability"
-  bash scripts/traceability.sh
 fi

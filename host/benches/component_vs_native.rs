@@ -50,8 +50,13 @@ fn batch(first: u64) -> Vec<DoneLedgerRecord> {
             ovid[..8].copy_from_slice(&n.to_le_bytes());
             ovid[31] = 0xA5;
             let key = DoneLedgerKey::new(TENANT, POLICY, OvidHash::from_bytes(ovid));
-            let provenance =
-                DoneLedgerProvenance::new(RunId::from_raw(9), ShardId::from_raw(n % 16), FenceEpoch::from_raw(1), LogicalTime::from_raw(n), LogicalTime::from_raw(n + 5));
+            let provenance = DoneLedgerProvenance::new(
+                RunId::from_raw(9),
+                ShardId::from_raw(n % 16),
+                FenceEpoch::from_raw(1),
+                LogicalTime::from_raw(n),
+                LogicalTime::from_raw(n + 5),
+            );
             let (status, findings, code) = match n % 10 {
                 0 => (DoneLedgerStatus::FailedRetryable, 0, Some(code.clone())),
                 1 | 4 | 7 => (DoneLedgerStatus::ScannedWithFindings, 2, None),
@@ -154,10 +159,18 @@ fn bench_batch_get(c: &mut Criterion, runtime: &ComponentRuntime) {
         });
     };
     group.bench_function("native", |b| {
-        get(&|| matches!(native.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])), "get/native", b);
+        get(
+            &|| matches!(native.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])),
+            "get/native",
+            b,
+        );
     });
     group.bench_function("component", |b| {
-        get(&|| matches!(component.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])), "get/component", b);
+        get(
+            &|| matches!(component.batch_get(TENANT, POLICY, black_box(&ovid)).as_deref(), Ok([Some(_)])),
+            "get/component",
+            b,
+        );
     });
     group.finish();
 }
@@ -198,7 +211,9 @@ fn report() {
         if let (Some(c), Some(n)) = (mean(component), mean(native)) {
             let r = c.as_secs_f64() / n.as_secs_f64();
             let verdict = if r <= goal { "met" } else { "NOT met" };
-            println!("{label:<34} native {n:>12.3?}  component {c:>12.3?}  ratio {r:5.2}x (goal <= {goal}x: {verdict})");
+            println!(
+                "{label:<34} native {n:>12.3?}  component {c:>12.3?}  ratio {r:5.2}x (goal <= {goal}x: {verdict})"
+            );
         }
     };
     ratio("batch_upsert 1,000 (re-merge)", "merge/component", "merge/native", 1.5);

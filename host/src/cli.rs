@@ -51,7 +51,8 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
-    let config = RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
+    let config =
+        RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
     let loaded = match &args.component {
         Some(path) => ComponentRuntime::from_file(path, config),
         None => ComponentRuntime::from_bytes("component", crate::BUNDLED_COMPONENT, config),
@@ -84,7 +85,10 @@ fn check(args: &CheckArgs) -> ExitCode {
             report.failed_count(),
             report.outcomes.len(),
             runtime.name(),
-            report.failures().next().map_or_else(|| "no checks ran".to_owned(), |o| format!("{}: {}", o.id(), o.detail)),
+            report
+                .failures()
+                .next()
+                .map_or_else(|| "no checks ran".to_owned(), |o| format!("{}: {}", o.id(), o.detail)),
         );
         ExitCode::FAILURE
     }

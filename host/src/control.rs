@@ -2,6 +2,7 @@
 
 use gossip_persistence::{CompletionOrder, PendingWriteId, StoreControl};
 
+use crate::ComponentStoreError;
 use crate::bindings::Persistence;
 use crate::bindings::exports::gossip::persistence::control::GuestController;
 use crate::bindings::exports::gossip::persistence::types::CompletionOrder as WitOrder;
@@ -9,7 +10,6 @@ use crate::error::Decoder;
 use crate::ledger::ComponentDoneLedger;
 use crate::shared::Flavor;
 use crate::sink::ComponentFindingsSink;
-use crate::ComponentStoreError;
 
 fn controller(api: &Persistence) -> GuestController<'_> {
     api.gossip_persistence_control().controller()

@@ -4,6 +4,7 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
+use gossip_persistence::Location;
 use gossip_persistence::done_ledger::{
     DoneLedgerCommitReceipt, DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord,
 };
@@ -14,7 +15,6 @@ use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
-use gossip_persistence::Location;
 
 use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::error::{ComponentStoreError, Decoder};
@@ -92,7 +92,9 @@ pub(crate) fn observation(o: &ObservationRecord) -> wit::Observation {
         shard_id: o.shard_id().as_raw(),
         fence_epoch: o.fence_epoch().as_raw(),
         seen_at: o.seen_at().as_raw(),
-        location: o.location().map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
+        location: o
+            .location()
+            .map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
     }
 }
 
@@ -113,8 +115,15 @@ impl Decoder {
             LogicalTime::from_raw(p.started_at),
             LogicalTime::from_raw(p.finished_at),
         );
-        DoneLedgerRecord::try_new(Self::key(&r.key), self.status(r.status)?, r.bytes_scanned, r.findings_count, provenance, error_code)
-            .map_err(|e| self.protocol(format!("invalid stored row: {e}")))
+        DoneLedgerRecord::try_new(
+            Self::key(&r.key),
+            self.status(r.status)?,
+            r.bytes_scanned,
+            r.findings_count,
+            provenance,
+            error_code,
+        )
+        .map_err(|e| self.protocol(format!("invalid stored row: {e}")))
     }
 
     pub(crate) fn ovid(words: wit::Digest) -> OvidHash {
@@ -132,7 +141,8 @@ impl Decoder {
     }
 
     pub(crate) fn occurrence(&self, o: &wit::Occurrence) -> Result<OccurrenceRecord, ComponentStoreError> {
-        let length = NonZeroU64::new(o.byte_length).ok_or_else(|| self.protocol("stored occurrence has byte-length 0"))?;
+        let length =
+            NonZeroU64::new(o.byte_length).ok_or_else(|| self.protocol("stored occurrence has byte-length 0"))?;
         Ok(OccurrenceRecord::from_persisted_unchecked(
             TenantId::from_bytes(digest(o.tenant_id)),
             OccurrenceId::from_bytes(digest(o.occurrence_id)),

@@ -21,7 +21,9 @@ pub enum ComponentStoreError {
     Boundary { store: InMemoryStoreKind, error: BoundaryError },
     /// The guest trapped. Its instance was discarded; the store serves on
     /// through a fresh, empty instance, so every earlier write is lost.
-    #[error("{store} component trapped in `{operation}`: {message} (the store was reset to a fresh, empty instance; its state is lost)")]
+    #[error(
+        "{store} component trapped in `{operation}`: {message} (the store was reset to a fresh, empty instance; its state is lost)"
+    )]
     Trap { store: InMemoryStoreKind, operation: &'static str, message: String },
     /// A write accepted by an instance that has since trapped and been replaced.
     #[error("{store} write {op_id} was lost: the component instance trapped and was replaced")]
@@ -129,8 +131,12 @@ impl Decoder {
         use wit::InputError as W;
         Ok(match error {
             W::Empty(field) => E::Empty { field: self.field(&field)? },
-            W::TooLarge(l) => E::TooLarge { field: self.field(&l.field)?, size: self.size(l.size)?, max: self.size(l.max)? },
-            W::InvalidByte(b) => E::InvalidByte { field: self.field(&b.field)?, index: self.size(b.index)?, byte: b.byte },
+            W::TooLarge(l) => {
+                E::TooLarge { field: self.field(&l.field)?, size: self.size(l.size)?, max: self.size(l.max)? }
+            }
+            W::InvalidByte(b) => {
+                E::InvalidByte { field: self.field(&b.field)?, index: self.size(b.index)?, byte: b.byte }
+            }
             W::ZeroSpanLength => E::ZeroSpanLength,
             W::ObservationIdMismatch(m) => E::ObservationIdMismatch {
                 expected: ObservationId::from_bytes(digest(m.expected)),
@@ -146,9 +152,10 @@ impl Decoder {
             }
             W::InconsistentTenant => E::InconsistentTenant,
             W::ProvenanceOrdering(t) => E::ProvenanceOrdering { started_at: t.started_at, finished_at: t.finished_at },
-            W::KeyMismatch(k) => {
-                E::KeyMismatch { existing: Box::new(Self::key(&k.existing)), incoming: Box::new(Self::key(&k.incoming)) }
-            }
+            W::KeyMismatch(k) => E::KeyMismatch {
+                existing: Box::new(Self::key(&k.existing)),
+                incoming: Box::new(Self::key(&k.incoming)),
+            },
             W::BatchTooLarge(b) => E::BatchTooLarge { size: self.size(b.size)?, max: self.size(b.max)? },
         })
     }

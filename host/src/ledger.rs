@@ -14,8 +14,8 @@ use crate::bindings::Persistence;
 use crate::bindings::exports::gossip::persistence::done_ledger::{GuestDoneLedger, GuestDoneWrite};
 use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::convert;
-use crate::lower::DoneRow;
 use crate::error::{ComponentStoreError, Decoder};
+use crate::lower::DoneRow;
 use crate::runtime::{ComponentRuntime, HostState};
 use crate::shared::{Flavor, Shared};
 
@@ -32,11 +32,19 @@ fn write(api: &Persistence) -> GuestDoneWrite<'_> {
 impl Flavor for LedgerFlavor {
     const KIND: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
 
-    fn construct(api: &Persistence, store: &mut wasmtime::Store<HostState>, auto_complete: bool) -> wasmtime::Result<ResourceAny> {
+    fn construct(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        auto_complete: bool,
+    ) -> wasmtime::Result<ResourceAny> {
         ledger(api).call_constructor(store, auto_complete)
     }
 
-    fn controller(api: &Persistence, store: &mut wasmtime::Store<HostState>, this: ResourceAny) -> wasmtime::Result<ResourceAny> {
+    fn controller(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        this: ResourceAny,
+    ) -> wasmtime::Result<ResourceAny> {
         ledger(api).call_controller(store, this)
     }
 }
@@ -92,7 +100,11 @@ impl DoneLedger for ComponentDoneLedger {
         rows.iter().map(|row| row.as_ref().map(|r| d.done_record(r)).transpose()).collect()
     }
 
-    fn list_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Vec<OvidHash>, ComponentStoreError> {
+    fn list_done_hashes(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+    ) -> Result<Vec<OvidHash>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let reply = self.shared.call("list-done-hashes", |live| {
@@ -102,7 +114,11 @@ impl DoneLedger for ComponentDoneLedger {
         reply.map_err(|e| d.error(e))?.iter().map(|h| Ok(Decoder::ovid(*h))).collect()
     }
 
-    fn count_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Option<usize>, ComponentStoreError> {
+    fn count_done_hashes(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+    ) -> Result<Option<usize>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let reply = self.shared.call("count-done-hashes", |live| {
@@ -122,7 +138,8 @@ impl DoneLedger for ComponentDoneLedger {
                 .instance
                 .get_func(&mut live.store, export)
                 .ok_or_else(|| wasmtime::Error::msg("done-ledger.batch-upsert is not a function"))?;
-            let typed = func.typed::<(ResourceAny, &[DoneRow<'_>]), (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
+            let typed =
+                func.typed::<(ResourceAny, &[DoneRow<'_>]), (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
             let (reply,) = typed.call(&mut live.store, (live.this, &rows))?;
             Ok(match reply {
                 Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
@@ -146,7 +163,9 @@ impl DoneLedger for ComponentDoneLedger {
 impl DoneLedgerInspect for ComponentDoneLedger {
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, ComponentStoreError> {
         let wit_key = convert::key(key);
-        let reply = self.shared.call("get-record", |live| ledger(&live.api).call_get_record(&mut live.store, live.this, wit_key))?;
+        let reply = self
+            .shared
+            .call("get-record", |live| ledger(&live.api).call_get_record(&mut live.store, live.this, wit_key))?;
         let d = decoder("get-record");
         reply.map_err(|e| d.error(e))?.as_ref().map(|r| d.done_record(r)).transpose()
     }

@@ -62,7 +62,13 @@ fn write_fixed(row: &DoneLedgerRecord, slot: &mut [u8]) {
     put(STATUS, &[row.status().rank()]);
     put(BYTES_SCANNED, &row.bytes_scanned().to_le_bytes());
     put(FINDINGS_COUNT, &row.findings_count().to_le_bytes());
-    let words = [p.run_id().as_raw(), p.shard_id().as_raw(), p.fence_epoch().as_raw(), p.started_at().as_raw(), p.finished_at().as_raw()];
+    let words = [
+        p.run_id().as_raw(),
+        p.shard_id().as_raw(),
+        p.fence_epoch().as_raw(),
+        p.started_at().as_raw(),
+        p.finished_at().as_raw(),
+    ];
     for (i, word) in words.iter().enumerate() {
         put(PROVENANCE + 8 * i, &word.to_le_bytes());
     }
@@ -85,7 +91,12 @@ unsafe impl Lower for DoneRow<'_> {
         convert::done_record(self.0).linear_lower_to_flat(cx, ty, dst)
     }
 
-    fn linear_lower_to_memory<T>(&self, cx: &mut LowerContext<'_, T>, ty: InterfaceType, offset: usize) -> wasmtime::Result<()> {
+    fn linear_lower_to_memory<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        offset: usize,
+    ) -> wasmtime::Result<()> {
         Self::linear_store_list_to_memory(cx, ty, offset, core::slice::from_ref(self))
     }
 
@@ -97,14 +108,18 @@ unsafe impl Lower for DoneRow<'_> {
     ) -> wasmtime::Result<()> {
         let code_ty = match ty {
             InterfaceType::Record(record) => {
-                cx.types[record].fields.get(layout::ERROR_CODE_FIELD).map_or_else(|| bad_type_info(), |f| f.ty)
+                cx.types[record].fields.get(layout::ERROR_CODE_FIELD).map_or_else(bad_type_info, |f| f.ty)
             }
             _ => bad_type_info(),
         };
         for (i, row) in items.iter().enumerate() {
             // `none` is a single zero byte, written with the fixed fields below.
             if let Some(code) = row.0.error_code() {
-                Some(code.as_str()).linear_lower_to_memory(cx, code_ty, offset + i * layout::SIZE + layout::ERROR_CODE)?;
+                Some(code.as_str()).linear_lower_to_memory(
+                    cx,
+                    code_ty,
+                    offset + i * layout::SIZE + layout::ERROR_CODE,
+                )?;
             }
         }
         let end = items

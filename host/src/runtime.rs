@@ -4,12 +4,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::component::{Component, ComponentExportIndex, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
+};
 
+use crate::ComponentStoreError;
 use crate::bindings::{Persistence, PersistenceIndices, PersistencePre};
 use crate::ledger::ComponentDoneLedger;
 use crate::sink::ComponentFindingsSink;
-use crate::ComponentStoreError;
 
 /// Guest linear memory allowed per store instance unless configured otherwise.
 /// A full 10,000-record batch needs a few MiB; 256 MiB leaves room for large
@@ -94,7 +96,8 @@ impl ComponentRuntime {
     /// A component file; its file name becomes the runtime's name.
     pub fn from_file(path: impl AsRef<Path>, config: RuntimeConfig) -> Result<Self, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         Self::from_bytes(&name, &bytes, config)
     }
@@ -124,8 +127,13 @@ impl ComponentRuntime {
         let batch_upsert = component
             .get_export_index(None, "gossip:persistence/done-ledger@0.1.0")
             .and_then(|iface| component.get_export_index(Some(&iface), "[method]done-ledger.batch-upsert"))
-            .ok_or_else(|| LoadError::Link { name: name.to_owned(), message: "no done-ledger.batch-upsert export".to_owned() })?;
-        Ok(Self { inner: Arc::new(RuntimeInner { name: name.to_owned(), config, component, pre, indices, batch_upsert }) })
+            .ok_or_else(|| LoadError::Link {
+                name: name.to_owned(),
+                message: "no done-ledger.batch-upsert export".to_owned(),
+            })?;
+        Ok(Self {
+            inner: Arc::new(RuntimeInner { name: name.to_owned(), config, component, pre, indices, batch_upsert }),
+        })
     }
 
     /// "component" for the bundled guest, else the component's file name.
@@ -169,7 +177,10 @@ impl ComponentRuntime {
         ComponentDoneLedger::new(self.clone(), true)
     }
 
-    pub fn new_ledger_with_auto_complete(&self, auto_complete: bool) -> Result<ComponentDoneLedger, ComponentStoreError> {
+    pub fn new_ledger_with_auto_complete(
+        &self,
+        auto_complete: bool,
+    ) -> Result<ComponentDoneLedger, ComponentStoreError> {
         ComponentDoneLedger::new(self.clone(), auto_complete)
     }
 
@@ -178,7 +189,10 @@ impl ComponentRuntime {
         ComponentFindingsSink::new(self.clone(), true)
     }
 
-    pub fn new_sink_with_auto_complete(&self, auto_complete: bool) -> Result<ComponentFindingsSink, ComponentStoreError> {
+    pub fn new_sink_with_auto_complete(
+        &self,
+        auto_complete: bool,
+    ) -> Result<ComponentFindingsSink, ComponentStoreError> {
         ComponentFindingsSink::new(self.clone(), auto_complete)
     }
 }

@@ -13,15 +13,23 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use gossip_persistence::{InMemoryPersistenceError, InMemoryStoreKind, PendingWriteId};
 use wasmtime::component::ResourceAny;
 
+use crate::ComponentStoreError;
 use crate::bindings::Persistence;
 use crate::runtime::{ComponentRuntime, HostState, Instance, describe};
-use crate::ComponentStoreError;
 
 /// How one kind of store is created inside an instance.
 pub(crate) trait Flavor: 'static {
     const KIND: InMemoryStoreKind;
-    fn construct(api: &Persistence, store: &mut wasmtime::Store<HostState>, auto_complete: bool) -> wasmtime::Result<ResourceAny>;
-    fn controller(api: &Persistence, store: &mut wasmtime::Store<HostState>, this: ResourceAny) -> wasmtime::Result<ResourceAny>;
+    fn construct(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        auto_complete: bool,
+    ) -> wasmtime::Result<ResourceAny>;
+    fn controller(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        this: ResourceAny,
+    ) -> wasmtime::Result<ResourceAny>;
 }
 
 /// A live instance with its store resource and that store's controller.
@@ -100,18 +108,19 @@ impl<F: Flavor> Shared<F> {
         operation: &'static str,
         f: impl FnOnce(&mut Live) -> wasmtime::Result<T>,
     ) -> Result<T, ComponentStoreError> {
-        let mut live = match slot.live.take() {
-            Some(live) => live,
-            None => Self::instantiate(&self.runtime, self.auto_complete)?,
+        // In place: `Live` is large, and moving it out and back in on every
+        // call showed up as a tenth of a one-key lookup.
+        if slot.live.is_none() {
+            slot.live = Some(Self::instantiate(&self.runtime, self.auto_complete)?);
+        }
+        let Some(live) = slot.live.as_mut() else {
+            return Err(ComponentStoreError::Instantiate { store: F::KIND, message: "no live instance".to_owned() });
         };
-        match f(&mut live) {
-            Ok(value) => {
-                slot.live = Some(live);
-                Ok(value)
-            }
+        match f(live) {
+            Ok(value) => Ok(value),
             Err(error) => {
                 slot.generation += 1;
-                drop(live);
+                slot.live = None;
                 // Waiters on the lost instance must learn that their write is gone.
                 self.wake();
                 Err(ComponentStoreError::Trap { store: F::KIND, operation, message: describe(&error) })

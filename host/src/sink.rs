@@ -34,11 +34,19 @@ fn write(api: &Persistence) -> GuestFindingsWrite<'_> {
 impl Flavor for SinkFlavor {
     const KIND: InMemoryStoreKind = InMemoryStoreKind::Findings;
 
-    fn construct(api: &Persistence, store: &mut wasmtime::Store<HostState>, auto_complete: bool) -> wasmtime::Result<ResourceAny> {
+    fn construct(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        auto_complete: bool,
+    ) -> wasmtime::Result<ResourceAny> {
         sink(api).call_constructor(store, auto_complete)
     }
 
-    fn controller(api: &Persistence, store: &mut wasmtime::Store<HostState>, this: ResourceAny) -> wasmtime::Result<ResourceAny> {
+    fn controller(
+        api: &Persistence,
+        store: &mut wasmtime::Store<HostState>,
+        this: ResourceAny,
+    ) -> wasmtime::Result<ResourceAny> {
         sink(api).call_controller(store, this)
     }
 }
@@ -72,11 +80,20 @@ impl ComponentFindingsSink {
         operation: &'static str,
         tenant_id: TenantId,
         id: &[u8; 32],
-        call: impl FnOnce(GuestFindingsSink<'_>, &mut wasmtime::Store<HostState>, ResourceAny, crate::bindings::exports::gossip::persistence::types::Digest, crate::bindings::exports::gossip::persistence::types::Digest) -> wasmtime::Result<Result<Option<T>, crate::bindings::exports::gossip::persistence::types::StoreError>>,
+        call: impl FnOnce(
+            GuestFindingsSink<'_>,
+            &mut wasmtime::Store<HostState>,
+            ResourceAny,
+            crate::bindings::exports::gossip::persistence::types::Digest,
+            crate::bindings::exports::gossip::persistence::types::Digest,
+        ) -> wasmtime::Result<
+            Result<Option<T>, crate::bindings::exports::gossip::persistence::types::StoreError>,
+        >,
     ) -> Result<Option<T>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let id = convert::wit_digest(id);
-        let reply = self.shared.call(operation, |live| call(sink(&live.api), &mut live.store, live.this, tenant, id))?;
+        let reply =
+            self.shared.call(operation, |live| call(sink(&live.api), &mut live.store, live.this, tenant, id))?;
         reply.map_err(|e| decoder(operation).error(e))
     }
 }
@@ -92,7 +109,13 @@ impl FindingsSink for ComponentFindingsSink {
         let d = decoder("upsert-batch");
         let mut slot = self.shared.lock()?;
         let reply = self.shared.call_in(&mut slot, "upsert-batch", |live| {
-            let reply = sink(&live.api).call_upsert_batch(&mut live.store, live.this, &findings, &occurrences, &observations)?;
+            let reply = sink(&live.api).call_upsert_batch(
+                &mut live.store,
+                live.this,
+                &findings,
+                &occurrences,
+                &observations,
+            )?;
             Ok(match reply {
                 Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
                 Err(e) => Err(e),
@@ -115,45 +138,62 @@ impl FindingsConformanceProbe for ComponentFindingsSink {
     type Error = ComponentStoreError;
 
     fn durable_counts(&self) -> Result<DurableFindingsCounts, ComponentStoreError> {
-        let reply = self.shared.call("durable-counts", |live| sink(&live.api).call_durable_counts(&mut live.store, live.this))?;
+        let reply = self
+            .shared
+            .call("durable-counts", |live| sink(&live.api).call_durable_counts(&mut live.store, live.this))?;
         reply.map(|c| convert::counts(&c)).map_err(|e| decoder("durable-counts").error(e))
     }
 }
 
 impl FindingsInspect for ComponentFindingsSink {
     fn get_finding(&self, tenant_id: TenantId, id: FindingId) -> Result<Option<FindingRecord>, ComponentStoreError> {
-        let row = self.lookup("get-finding", tenant_id, id.as_bytes(), |s, st, this, t, i| s.call_get_finding(st, this, t, i))?;
+        let row = self
+            .lookup("get-finding", tenant_id, id.as_bytes(), |s, st, this, t, i| s.call_get_finding(st, this, t, i))?;
         Ok(row.as_ref().map(Decoder::finding))
     }
 
-    fn get_occurrence(&self, tenant_id: TenantId, id: OccurrenceId) -> Result<Option<OccurrenceRecord>, ComponentStoreError> {
-        let row =
-            self.lookup("get-occurrence", tenant_id, id.as_bytes(), |s, st, this, t, i| s.call_get_occurrence(st, this, t, i))?;
+    fn get_occurrence(
+        &self,
+        tenant_id: TenantId,
+        id: OccurrenceId,
+    ) -> Result<Option<OccurrenceRecord>, ComponentStoreError> {
+        let row = self.lookup("get-occurrence", tenant_id, id.as_bytes(), |s, st, this, t, i| {
+            s.call_get_occurrence(st, this, t, i)
+        })?;
         row.as_ref().map(|r| decoder("get-occurrence").occurrence(r)).transpose()
     }
 
-    fn get_observation(&self, tenant_id: TenantId, id: ObservationId) -> Result<Option<ObservationRecord>, ComponentStoreError> {
-        let row = self
-            .lookup("get-observation", tenant_id, id.as_bytes(), |s, st, this, t, i| s.call_get_observation(st, this, t, i))?;
+    fn get_observation(
+        &self,
+        tenant_id: TenantId,
+        id: ObservationId,
+    ) -> Result<Option<ObservationRecord>, ComponentStoreError> {
+        let row = self.lookup("get-observation", tenant_id, id.as_bytes(), |s, st, this, t, i| {
+            s.call_get_observation(st, this, t, i)
+        })?;
         row.as_ref().map(|r| decoder("get-observation").observation(r)).transpose()
     }
 
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, ComponentStoreError> {
-        let reply = self.shared.call("findings-snapshot", |live| sink(&live.api).call_findings_snapshot(&mut live.store, live.this))?;
+        let reply = self
+            .shared
+            .call("findings-snapshot", |live| sink(&live.api).call_findings_snapshot(&mut live.store, live.this))?;
         let d = decoder("findings-snapshot");
         Ok(reply.map_err(|e| d.error(e))?.iter().map(Decoder::finding).collect())
     }
 
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, ComponentStoreError> {
-        let reply =
-            self.shared.call("occurrences-snapshot", |live| sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this))?;
+        let reply = self.shared.call("occurrences-snapshot", |live| {
+            sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this)
+        })?;
         let d = decoder("occurrences-snapshot");
         reply.map_err(|e| d.error(e))?.iter().map(|r| d.occurrence(r)).collect()
     }
 
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, ComponentStoreError> {
-        let reply =
-            self.shared.call("observations-snapshot", |live| sink(&live.api).call_observations_snapshot(&mut live.store, live.this))?;
+        let reply = self.shared.call("observations-snapshot", |live| {
+            sink(&live.api).call_observations_snapshot(&mut live.store, live.this)
+        })?;
         let d = decoder("observations-snapshot");
         reply.map_err(|e| d.error(e))?.iter().map(|r| d.observation(r)).collect()
     }

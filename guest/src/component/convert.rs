@@ -5,9 +5,8 @@
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use super::errors::{invalid_input, invalid_location, unknown_status_rank};
+use super::errors::Rejected;
 use super::exports::gossip::persistence::types as wit;
-use super::exports::gossip::persistence::types::StoreError;
 use crate::done_ledger::{
     DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus,
 };
@@ -49,11 +48,12 @@ pub fn key_out(key: &DoneLedgerKey) -> wit::DoneKey {
     }
 }
 
-pub fn done_record_in(record: &wit::DoneRecord) -> Result<DoneLedgerRecord, StoreError> {
+/// Takes the record by value so an error code's string moves into the row.
+pub fn done_record_in(record: wit::DoneRecord) -> Result<DoneLedgerRecord, Rejected> {
     let key = key_in(&record.key);
-    let status = DoneLedgerStatus::from_rank(record.status).ok_or_else(|| unknown_status_rank(record.status))?;
-    let error_code = match &record.error_code {
-        Some(code) => Some(DoneLedgerErrorCode::try_new(code.as_str()).map_err(invalid_input)?),
+    let status = DoneLedgerStatus::from_rank(record.status).ok_or(Rejected::StatusRank(record.status))?;
+    let error_code = match record.error_code {
+        Some(code) => Some(DoneLedgerErrorCode::try_new(code)?),
         None => None,
     };
     let p = record.provenance;
@@ -64,8 +64,7 @@ pub fn done_record_in(record: &wit::DoneRecord) -> Result<DoneLedgerRecord, Stor
         LogicalTime::from_raw(p.started_at),
         LogicalTime::from_raw(p.finished_at),
     );
-    DoneLedgerRecord::try_new(key, status, record.bytes_scanned, record.findings_count, provenance, error_code)
-        .map_err(invalid_input)
+    Ok(DoneLedgerRecord::try_new(key, status, record.bytes_scanned, record.findings_count, provenance, error_code)?)
 }
 
 pub fn done_record_out(record: &DoneLedgerRecord) -> wit::DoneRecord {
@@ -106,12 +105,12 @@ pub fn finding_out(f: &FindingRecord) -> wit::Finding {
     }
 }
 
-pub fn occurrence_in(o: &wit::Occurrence) -> Result<OccurrenceRecord, StoreError> {
+pub fn occurrence_in(o: &wit::Occurrence) -> Result<OccurrenceRecord, Rejected> {
     let tenant_id = TenantId::from_bytes(digest_in(o.tenant_id));
     let occurrence_id = OccurrenceId::from_bytes(digest_in(o.occurrence_id));
     let finding_id = FindingId::from_bytes(digest_in(o.finding_id));
     let version = ObjectVersionId::from_bytes(digest_in(o.object_version_id));
-    let length = NonZeroU64::new(o.byte_length).ok_or_else(|| invalid_input(PersistenceInputError::ZeroSpanLength))?;
+    let length = NonZeroU64::new(o.byte_length).ok_or(Rejected::Input(PersistenceInputError::ZeroSpanLength))?;
     Ok(OccurrenceRecord::from_persisted_unchecked(tenant_id, occurrence_id, finding_id, version, o.byte_offset, length))
 }
 
@@ -126,11 +125,11 @@ pub fn occurrence_out(o: &OccurrenceRecord) -> wit::Occurrence {
     }
 }
 
-pub fn observation_in(o: &wit::Observation) -> Result<ObservationRecord, StoreError> {
+pub fn observation_in(o: &wit::Observation) -> Result<ObservationRecord, Rejected> {
     let location = match &o.location {
-        Some(loc) => Some(Arc::new(
-            Location::try_new(loc.display.as_str(), loc.url.as_deref()).map_err(invalid_location)?,
-        )),
+        Some(loc) => {
+            Some(Arc::new(Location::try_new(loc.display.as_str(), loc.url.as_deref()).map_err(Rejected::Location)?))
+        }
         None => None,
     };
     Ok(ObservationRecord::from_persisted_unchecked(
@@ -158,7 +157,9 @@ pub fn observation_out(o: &ObservationRecord) -> wit::Observation {
         shard_id: o.shard_id().as_raw(),
         fence_epoch: o.fence_epoch().as_raw(),
         seen_at: o.seen_at().as_raw(),
-        location: o.location().map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
+        location: o
+            .location()
+            .map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
     }
 }
 

@@ -2,9 +2,9 @@
 
 use super::convert::{digest_out, key_out};
 use super::exports::gossip::persistence::types::{
-    BatchSize, BoundaryError, FieldError, FindingRef, FindingsCountMismatch, IdMismatch,
-    InputError, InvalidByte, KeyMismatch, MissingFinding, MissingOccurrence, ObservationRef, OccurrenceRef,
-    OperationRef, OrphanedReference, RecordLayer, SizeLimit, StoreError, StoreKind, TimeRange,
+    BatchSize, BoundaryError, FieldError, FindingRef, FindingsCountMismatch, IdMismatch, InputError, InvalidByte,
+    KeyMismatch, MissingFinding, MissingOccurrence, ObservationRef, OccurrenceRef, OperationRef, OrphanedReference,
+    RecordLayer, SizeLimit, StoreError, StoreKind, TimeRange,
 };
 use crate::done_ledger::DoneLedgerStatus;
 use crate::input_error::PersistenceInputError;
@@ -115,15 +115,39 @@ pub fn invalid_input(error: PersistenceInputError) -> StoreError {
     StoreError::BatchValidation(input_error(error))
 }
 
-pub fn unknown_status_rank(rank: u8) -> StoreError {
-    StoreError::Boundary(BoundaryError::UnknownStatusRank(rank))
+/// Why a WIT value was refused on the way in; small, unlike `StoreError`.
+pub enum Rejected {
+    /// A status rank that names no status.
+    StatusRank(u8),
+    /// What the native constructors report for the same value.
+    Input(PersistenceInputError),
+    /// A location breaking its size rules.
+    Location(ConnectorInputError),
 }
 
-pub fn invalid_location(error: ConnectorInputError) -> StoreError {
+impl From<PersistenceInputError> for Rejected {
+    fn from(error: PersistenceInputError) -> Self {
+        Self::Input(error)
+    }
+}
+
+impl From<Rejected> for StoreError {
+    fn from(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::StatusRank(rank) => Self::Boundary(BoundaryError::UnknownStatusRank(rank)),
+            Rejected::Input(error) => invalid_input(error),
+            Rejected::Location(error) => invalid_location(error),
+        }
+    }
+}
+
+fn invalid_location(error: ConnectorInputError) -> StoreError {
     let field = match error {
         ConnectorInputError::Empty { field } => FieldError::Empty(field.to_owned()),
         ConnectorInputError::TooLarge { field, size, max } => FieldError::TooLarge(size_limit(field, size, max)),
-        ConnectorInputError::InvalidByte { field, index, byte } => FieldError::InvalidByte(invalid_byte(field, index, byte)),
+        ConnectorInputError::InvalidByte { field, index, byte } => {
+            FieldError::InvalidByte(invalid_byte(field, index, byte))
+        }
     };
     StoreError::Boundary(BoundaryError::InvalidLocation(field))
 }

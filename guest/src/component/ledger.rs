@@ -68,7 +68,7 @@ impl GuestDoneLedger for Ledger {
                 max: RECOMMENDED_MAX_BATCH_SIZE,
             }));
         }
-        let rows = records.iter().map(done_record_in).collect::<Result<Vec<DoneLedgerRecord>, _>>()?;
+        let rows = records.into_iter().map(done_record_in).collect::<Result<Vec<DoneLedgerRecord>, _>>()?;
         let handle = self.store.batch_upsert(&rows).map_err(store_error)?;
         Ok(DoneWrite::new(LedgerWrite { op_id: handle.operation_id().as_raw(), handle: Cell::new(Some(handle)) }))
     }

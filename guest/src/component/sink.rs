@@ -51,7 +51,10 @@ impl GuestFindingsSink for Sink {
     ) -> Result<FindingsWrite, StoreError> {
         let total = findings.len() + occurrences.len() + observations.len();
         if total > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(invalid_input(PersistenceInputError::BatchTooLarge { size: total, max: RECOMMENDED_MAX_BATCH_SIZE }));
+            return Err(invalid_input(PersistenceInputError::BatchTooLarge {
+                size: total,
+                max: RECOMMENDED_MAX_BATCH_SIZE,
+            }));
         }
         let findings: Vec<_> = findings.iter().map(finding_in).collect();
         let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;

@@ -47,7 +47,9 @@ fn wit_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
 /// Submits raw records and returns the decoded error (a success is a bug).
 fn raw_upsert(ledger: &ComponentDoneLedger, records: &[wit::DoneRecord]) -> ComponentStoreError {
     let reply = ledger
-        .with_raw(|store, api, this| api.gossip_persistence_done_ledger().done_ledger().call_batch_upsert(store, this, records))
+        .with_raw(|store, api, this| {
+            api.gossip_persistence_done_ledger().done_ledger().call_batch_upsert(store, this, records)
+        })
         .expect("bad input must not trap");
     match reply {
         Ok(_) => panic!("the component accepted invalid input"),
@@ -70,7 +72,9 @@ fn assert_still_serving(ledger: &ComponentDoneLedger) {
 
 fn boundary(error: ComponentStoreError) -> BoundaryError {
     match error {
-        ComponentStoreError::Boundary { store: InMemoryStoreKind::DoneLedger | InMemoryStoreKind::Findings, error } => error,
+        ComponentStoreError::Boundary { store: InMemoryStoreKind::DoneLedger | InMemoryStoreKind::Findings, error } => {
+            error
+        }
         other => panic!("expected a boundary error, got {other:?}"),
     }
 }
@@ -145,8 +149,7 @@ fn invalid_error_codes_decode_to_the_native_errors() {
 #[test]
 fn oversized_done_ledger_batches_are_typed_errors() {
     let ledger = seeded_ledger();
-    let rows: Vec<DoneLedgerRecord> =
-        (0..=RECOMMENDED_MAX_BATCH_SIZE as u32).map(numbered).collect();
+    let rows: Vec<DoneLedgerRecord> = (0..=RECOMMENDED_MAX_BATCH_SIZE as u32).map(numbered).collect();
     assert_eq!(rows.len(), 10_001);
     let error = ledger.batch_upsert(&rows).expect_err("over the limit");
     assert_eq!(
@@ -244,7 +247,9 @@ fn raw_findings(
     obs: &[wit::Observation],
 ) -> ComponentStoreError {
     let reply = sink
-        .with_raw(|store, api, this| api.gossip_persistence_findings().findings_sink().call_upsert_batch(store, this, f, o, obs))
+        .with_raw(|store, api, this| {
+            api.gossip_persistence_findings().findings_sink().call_upsert_batch(store, this, f, o, obs)
+        })
         .expect("bad input must not trap");
     match reply {
         Ok(_) => panic!("the component accepted invalid input"),
@@ -307,14 +312,22 @@ fn oversized_locations_are_typed_errors() {
     let (f, o, obs) = wit_layers(&l);
     let cases = [
         ("x".repeat(4097), None, FieldError::TooLarge { field: "Location.display".into(), size: 4097, max: 4096 }),
-        ("ok".to_owned(), Some("u".repeat(5000)), FieldError::TooLarge { field: "Location.url".into(), size: 5000, max: 4096 }),
+        (
+            "ok".to_owned(),
+            Some("u".repeat(5000)),
+            FieldError::TooLarge { field: "Location.url".into(), size: 5000, max: 4096 },
+        ),
         (String::new(), None, FieldError::Empty { field: "Location.display".into() }),
-        ("y".repeat(1 << 20), None, FieldError::TooLarge { field: "Location.display".into(), size: 1 << 20, max: 4096 }),
+        (
+            "y".repeat(1 << 20),
+            None,
+            FieldError::TooLarge { field: "Location.display".into(), size: 1 << 20, max: 4096 },
+        ),
     ];
     for (display, url, expected) in cases {
         let mut bad = obs.clone();
         bad.location = Some(wit::Location { display, url });
-        let error = raw_findings(&sink, &[f.clone()], &[o.clone()], &[bad]);
+        let error = raw_findings(&sink, &[f], &[o], &[bad]);
         assert_eq!(boundary(error), BoundaryError::InvalidLocation(expected));
     }
     assert_sink_serving(&sink, &l);
@@ -341,5 +354,8 @@ fn the_native_store_rejects_the_same_oversized_batch() {
     let native = gossip_persistence::InMemoryDoneLedger::new();
     let rows: Vec<DoneLedgerRecord> = (0..=10_000u32).map(numbered).collect();
     let error = native.batch_upsert(&rows).expect_err("over the limit");
-    assert_eq!(error, InMemoryPersistenceError::BatchValidation(PersistenceInputError::BatchTooLarge { size: 10_001, max: 10_000 }));
+    assert_eq!(
+        error,
+        InMemoryPersistenceError::BatchValidation(PersistenceInputError::BatchTooLarge { size: 10_001, max: 10_000 })
+    );
 }

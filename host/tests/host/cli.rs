@@ -15,7 +15,9 @@ fn check_passes_on_the_bundled_component() {
     let out = check(&[]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", text(&out.stderr));
-    assert!(stdout.contains("CHECK") && stdout.contains("BACKEND") && stdout.contains("RESULT") && stdout.contains("TIME"));
+    assert!(
+        stdout.contains("CHECK") && stdout.contains("BACKEND") && stdout.contains("RESULT") && stdout.contains("TIME")
+    );
     assert!(stdout.contains(", 0 failed"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
 }

@@ -9,8 +9,8 @@ use gossip_persistence::done_ledger::{
 };
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{
-    FenceEpoch, LogicalTime, ObjectVersionId, ObservationId, OvidHash, PolicyHash, RuleFingerprint, RunId,
-    SecretHash, ShardId, StableItemId, TenantId,
+    FenceEpoch, LogicalTime, ObjectVersionId, ObservationId, OvidHash, PolicyHash, RuleFingerprint, RunId, SecretHash,
+    ShardId, StableItemId, TenantId,
 };
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
@@ -78,8 +78,14 @@ impl World {
                 );
                 for span in 1..=2u64 {
                     occurrences.push(
-                        OccurrenceRecord::try_new(tenant, f.finding_id(), ObjectVersionId::from_bytes(digest(7, n)), span * 10, span)
-                            .expect("non-zero span"),
+                        OccurrenceRecord::try_new(
+                            tenant,
+                            f.finding_id(),
+                            ObjectVersionId::from_bytes(digest(7, n)),
+                            span * 10,
+                            span,
+                        )
+                        .expect("non-zero span"),
                     );
                 }
                 findings.push(f);
@@ -97,7 +103,11 @@ impl World {
     }
 
     fn done_record(&mut self) -> DoneLedgerRecord {
-        let key = DoneLedgerKey::new(self.pick(&self.tenants.clone()), self.pick(&self.policies.clone()), self.pick(&self.ovids.clone()));
+        let key = DoneLedgerKey::new(
+            self.pick(&self.tenants.clone()),
+            self.pick(&self.policies.clone()),
+            self.pick(&self.ovids.clone()),
+        );
         let status = self.pick(&DoneLedgerStatus::ALL);
         let findings_count = match status {
             DoneLedgerStatus::ScannedWithFindings => self.rng.random_range(1..4),
@@ -105,7 +115,11 @@ impl World {
             _ => self.rng.random_range(0..3),
         };
         let started = self.rng.random_range(0..50u64);
-        let finished = if self.chance(4) { started.saturating_sub(1 + self.rng.random_range(0..5)) } else { started + self.rng.random_range(0..20) };
+        let finished = if self.chance(4) {
+            started.saturating_sub(1 + self.rng.random_range(0..5))
+        } else {
+            started + self.rng.random_range(0..20)
+        };
         let wants_code = !status.is_scanned();
         let has_code = if self.chance(4) { !wants_code } else { wants_code };
         let error_code = has_code.then(|| {
@@ -114,7 +128,11 @@ impl World {
         });
         let provenance = DoneLedgerProvenance::new(
             RunId::from_raw(self.rng.random_range(0..3)),
-            ShardId::from_raw(if self.chance(10) { u64::MAX - self.rng.random_range(0..2) } else { self.rng.random_range(0..3) }),
+            ShardId::from_raw(if self.chance(10) {
+                u64::MAX - self.rng.random_range(0..2)
+            } else {
+                self.rng.random_range(0..3)
+            }),
             FenceEpoch::from_raw(self.rng.random_range(0..3)),
             LogicalTime::from_raw(started),
             LogicalTime::from_raw(finished),
@@ -131,7 +149,7 @@ impl World {
             }
         };
         let policy = self.pick(&self.policies.clone());
-        let ovid = self.pick(&self.ovids[..2].to_vec());
+        let ovid = self.ovids[self.rng.random_range(0..2)];
         let obs = ObservationRecord::new(
             occurrence.tenant_id(),
             occurrence.occurrence_id(),
@@ -256,12 +274,16 @@ impl Run {
         let step = self.step;
         if ledger_side {
             let pending: Vec<PendingWriteId> = self.ledger.native.pending_ids().expect("native");
-            let Some(i) = self.ledger_writes.iter().position(|w| !pending.contains(&w.native.operation_id())) else { return };
+            let Some(i) = self.ledger_writes.iter().position(|w| !pending.contains(&w.native.operation_id())) else {
+                return;
+            };
             let w = self.ledger_writes.swap_remove(i);
             same(step, "ledger wait", w.native.wait(), w.component.wait()).ok();
         } else {
             let pending: Vec<PendingWriteId> = self.sink.native.pending_ids().expect("native");
-            let Some(i) = self.sink_writes.iter().position(|w| !pending.contains(&w.native.operation_id())) else { return };
+            let Some(i) = self.sink_writes.iter().position(|w| !pending.contains(&w.native.operation_id())) else {
+                return;
+            };
             let w = self.sink_writes.swap_remove(i);
             same(step, "sink wait", w.native.wait(), w.component.wait()).ok();
         }
@@ -280,22 +302,37 @@ impl Run {
     {
         match choice {
             0 => {
-                same(step, "set_auto_complete", native.set_auto_complete(count % 2 == 0), component.set_auto_complete(count % 2 == 0)).ok();
+                same(
+                    step,
+                    "set_auto_complete",
+                    native.set_auto_complete(count.is_multiple_of(2)),
+                    component.set_auto_complete(count.is_multiple_of(2)),
+                )
+                .ok();
             }
             1 => {
-                same(step, "delay_next_writes", native.delay_next_writes(count), component.delay_next_writes(count)).ok();
+                same(step, "delay_next_writes", native.delay_next_writes(count), component.delay_next_writes(count))
+                    .ok();
             }
             2 => {
-                same(step, "fail_next_submissions", native.fail_next_submissions(count), component.fail_next_submissions(count)).ok();
+                same(
+                    step,
+                    "fail_next_submissions",
+                    native.fail_next_submissions(count),
+                    component.fail_next_submissions(count),
+                )
+                .ok();
             }
             3 => {
-                same(step, "fail_next_commits", native.fail_next_commits(count), component.fail_next_commits(count)).ok();
+                same(step, "fail_next_commits", native.fail_next_commits(count), component.fail_next_commits(count))
+                    .ok();
             }
             4 => {
                 same(step, "release_next", native.release_next(order), component.release_next(order)).ok();
             }
             5 => {
-                same(step, "release_specific", native.release_specific(some_id), component.release_specific(some_id)).ok();
+                same(step, "release_specific", native.release_specific(some_id), component.release_specific(some_id))
+                    .ok();
             }
             6 => {
                 same(step, "release_all", native.release_all(order), component.release_all(order)).ok();
@@ -319,8 +356,15 @@ impl Run {
         let step = self.step;
         let tenant = self.world.pick(&self.world.tenants.clone());
         let policy = self.world.pick(&self.world.policies.clone());
-        let ovids: Vec<OvidHash> = (0..self.world.rng.random_range(0..5)).map(|_| self.world.pick(&self.world.ovids.clone())).collect();
-        same(step, "batch_get", self.ledger.native.batch_get(tenant, policy, &ovids), self.ledger.component.batch_get(tenant, policy, &ovids)).ok();
+        let ovids: Vec<OvidHash> =
+            (0..self.world.rng.random_range(0..5)).map(|_| self.world.pick(&self.world.ovids.clone())).collect();
+        same(
+            step,
+            "batch_get",
+            self.ledger.native.batch_get(tenant, policy, &ovids),
+            self.ledger.component.batch_get(tenant, policy, &ovids),
+        )
+        .ok();
         same(
             step,
             "list_done_hashes (order unspecified)",
@@ -328,13 +372,31 @@ impl Run {
             sorted(self.ledger.component.list_done_hashes(tenant, policy)),
         )
         .ok();
-        same(step, "count_done_hashes", self.ledger.native.count_done_hashes(tenant, policy), self.ledger.component.count_done_hashes(tenant, policy)).ok();
+        same(
+            step,
+            "count_done_hashes",
+            self.ledger.native.count_done_hashes(tenant, policy),
+            self.ledger.component.count_done_hashes(tenant, policy),
+        )
+        .ok();
         let key = DoneLedgerKey::new(tenant, policy, self.world.pick(&self.world.ovids.clone()));
         same(step, "get_record", self.ledger.native.get_record(&key), self.ledger.component.get_record(&key)).ok();
         let f = self.world.pick(&self.world.findings.clone());
-        same(step, "get_finding", self.sink.native.get_finding(tenant, f.finding_id()), self.sink.component.get_finding(tenant, f.finding_id())).ok();
+        same(
+            step,
+            "get_finding",
+            self.sink.native.get_finding(tenant, f.finding_id()),
+            self.sink.component.get_finding(tenant, f.finding_id()),
+        )
+        .ok();
         let o = self.world.pick(&self.world.occurrences.clone());
-        same(step, "get_occurrence", self.sink.native.get_occurrence(tenant, o.occurrence_id()), self.sink.component.get_occurrence(tenant, o.occurrence_id())).ok();
+        same(
+            step,
+            "get_occurrence",
+            self.sink.native.get_occurrence(tenant, o.occurrence_id()),
+            self.sink.component.get_occurrence(tenant, o.occurrence_id()),
+        )
+        .ok();
         let obs = self.world.observation(tenant);
         same(
             step,
@@ -348,9 +410,22 @@ impl Run {
     fn snapshots(&self) {
         let step = self.step;
         same(step, "snapshot", self.ledger.native.snapshot(), self.ledger.component.snapshot()).ok();
-        same(step, "findings_snapshot", self.sink.native.findings_snapshot(), self.sink.component.findings_snapshot()).ok();
-        same(step, "occurrences_snapshot", self.sink.native.occurrences_snapshot(), self.sink.component.occurrences_snapshot()).ok();
-        same(step, "observations_snapshot", self.sink.native.observations_snapshot(), self.sink.component.observations_snapshot()).ok();
+        same(step, "findings_snapshot", self.sink.native.findings_snapshot(), self.sink.component.findings_snapshot())
+            .ok();
+        same(
+            step,
+            "occurrences_snapshot",
+            self.sink.native.occurrences_snapshot(),
+            self.sink.component.occurrences_snapshot(),
+        )
+        .ok();
+        same(
+            step,
+            "observations_snapshot",
+            self.sink.native.observations_snapshot(),
+            self.sink.component.observations_snapshot(),
+        )
+        .ok();
         same(step, "durable_counts", self.sink.native.durable_counts(), self.sink.component.durable_counts()).ok();
     }
 
@@ -374,13 +449,15 @@ impl Run {
                 }
             }
             73..86 => {
-                let (choice, order, count) = (self.world.rng.random_range(0..8), self.order(), self.world.rng.random_range(0..3));
+                let (choice, order, count) =
+                    (self.world.rng.random_range(0..8), self.order(), self.world.rng.random_range(0..3));
                 let pending = self.ledger.native.pending_ids().expect("native");
                 let id = self.some_id(&pending);
                 Self::control(self.step, choice, order, count, id, &self.ledger.native, &self.ledger.component);
             }
             86..98 => {
-                let (choice, order, count) = (self.world.rng.random_range(0..8), self.order(), self.world.rng.random_range(0..3));
+                let (choice, order, count) =
+                    (self.world.rng.random_range(0..8), self.order(), self.world.rng.random_range(0..3));
                 let pending = self.sink.native.pending_ids().expect("native");
                 let id = self.some_id(&pending);
                 Self::control(self.step, choice, order, count, id, &self.sink.native, &self.sink.component);
@@ -393,8 +470,20 @@ impl Run {
     fn finish(mut self) {
         self.step += 1;
         let step = self.step;
-        same(step, "final ledger release_all", self.ledger.native.release_all(CompletionOrder::OldestFirst), self.ledger.component.release_all(CompletionOrder::OldestFirst)).ok();
-        same(step, "final sink release_all", self.sink.native.release_all(CompletionOrder::NewestFirst), self.sink.component.release_all(CompletionOrder::NewestFirst)).ok();
+        same(
+            step,
+            "final ledger release_all",
+            self.ledger.native.release_all(CompletionOrder::OldestFirst),
+            self.ledger.component.release_all(CompletionOrder::OldestFirst),
+        )
+        .ok();
+        same(
+            step,
+            "final sink release_all",
+            self.sink.native.release_all(CompletionOrder::NewestFirst),
+            self.sink.component.release_all(CompletionOrder::NewestFirst),
+        )
+        .ok();
         for w in self.ledger_writes.drain(..) {
             same(step, "final ledger wait", w.native.wait(), w.component.wait()).ok();
         }
@@ -430,7 +519,8 @@ fn native_and_component_agree_on_an_oversized_batch() {
     let records: Vec<DoneLedgerRecord> = (0..10_001).map(|_| run.world.done_record()).collect();
     run.upsert_records(&records);
     assert!(run.ledger_writes.is_empty(), "both rejected it");
-    let valid: Vec<DoneLedgerRecord> = records.into_iter().filter(|r| r.validate().is_ok() && r.provenance().is_ordered()).take(500).collect();
+    let valid: Vec<DoneLedgerRecord> =
+        records.into_iter().filter(|r| r.validate().is_ok() && r.provenance().is_ordered()).take(500).collect();
     run.upsert_records(&valid);
     run.finish();
 }

@@ -28,7 +28,11 @@ pub fn id(byte: u8) -> [u8; 32] {
 }
 
 pub fn key(tenant: u8, policy: u8, ovid: u8) -> DoneLedgerKey {
-    DoneLedgerKey::new(TenantId::from_bytes(id(tenant)), PolicyHash::from_bytes(id(policy)), OvidHash::from_bytes(id(ovid)))
+    DoneLedgerKey::new(
+        TenantId::from_bytes(id(tenant)),
+        PolicyHash::from_bytes(id(policy)),
+        OvidHash::from_bytes(id(ovid)),
+    )
 }
 
 pub fn provenance(started: u64, finished: u64) -> DoneLedgerProvenance {
@@ -49,5 +53,6 @@ pub fn clean(key: DoneLedgerKey) -> DoneLedgerRecord {
 /// A valid failed-permanent row with the given error code.
 pub fn failed(key: DoneLedgerKey, code: &str) -> DoneLedgerRecord {
     let code = DoneLedgerErrorCode::try_new(code).expect("valid code");
-    DoneLedgerRecord::try_new(key, DoneLedgerStatus::FailedPermanent, 10, 0, provenance(1, 2), Some(code)).expect("valid row")
+    DoneLedgerRecord::try_new(key, DoneLedgerStatus::FailedPermanent, 10, 0, provenance(1, 2), Some(code))
+        .expect("valid row")
 }

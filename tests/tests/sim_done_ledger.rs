@@ -14,32 +14,22 @@ use gossip_suite::sim::done_ledger::harness::{PROPTEST_OVID_POOL_SIZE, RecordSpe
 use gossip_suite::sim::done_ledger::invariants::{check_provenance_fidelity, check_receipt_accuracy};
 use gossip_suite::sim::done_ledger::{
     DoneLedgerInvariantChecker, DoneLedgerInvariantViolation as V, DoneLedgerOracle, DoneLedgerSim, DoneLedgerSimEvent,
-    DoneLedgerSimEventKind as Kind, DoneLedgerSimOp as Op, DoneLedgerSimReport,
+    DoneLedgerSimEventKind as Kind, DoneLedgerSimOp as Op,
 };
-use gossip_suite::sim::sweep::{SweepSummary, run_seed_sweep};
 use gossip_suite::sim::{FaultLevel, PersistenceSim};
 use proptest::prelude::*;
 
-const SUNNY_DAY_OPS: usize = 200;
-const STORMY_SWEEP_SEEDS: u64 = 100;
-const STORMY_SWEEP_OPS: usize = 500;
-const SWIZZLE_SWEEP_SEEDS: u64 = 100;
-const SWIZZLE_BATCHES: usize = 10;
-const RADIOACTIVE_SMOKE_SEEDS: u64 = 5;
-const RADIOACTIVE_SMOKE_OPS: usize = 200;
-const RADIOACTIVE_SWEEP_SEEDS: u64 = 50;
-const RADIOACTIVE_SWEEP_OPS: usize = 1_000;
+mod common;
 
-fn sim(seed: u64, level: FaultLevel) -> DoneLedgerSim<InMemoryDoneLedger> {
-    DoneLedgerSim::new(seed, level, InMemoryDoneLedger::new())
-}
+use common::sim::{
+    NativeSim, SUNNY_DAY_OPS, assert_clean, assert_deterministic, radioactive_smoke, radioactive_sweep, stormy_sweep,
+    swizzle_clog_sweep,
+};
 
-fn assert_clean(report: &DoneLedgerSimReport) {
-    assert!(report.is_clean(), "seed {}: {}", report.seed, report.failure().unwrap_or_default());
-}
+type Sim = DoneLedgerSim<InMemoryDoneLedger>;
 
-fn assert_sweep_clean(summary: &SweepSummary<Kind>) {
-    assert!(summary.failures.is_empty(), "{summary}");
+fn sim(seed: u64, level: FaultLevel) -> Sim {
+    Sim::native(seed, level)
 }
 
 // ---- shared record helpers (for the invariant and oracle unit tests) ----
@@ -192,18 +182,7 @@ fn deterministic_replay_produces_same_report() {
 
 #[test]
 fn two_runs_of_one_seed_produce_identical_event_logs() {
-    for (level, seed) in [(FaultLevel::SunnyDay, 5), (FaultLevel::Stormy, 17), (FaultLevel::Radioactive, 23)] {
-        let a = sim(seed, level).run(300, 50);
-        let b = sim(seed, level).run(300, 50);
-        assert!(a.log.lines().len() > 300, "one line per op at least");
-        assert_eq!(a.log.first_difference(&b.log), None);
-        assert_eq!(a, b);
-        let c = sim(seed, level).run_swizzle_clog(10);
-        let d = sim(seed, level).run_swizzle_clog(10);
-        assert_eq!(c, d);
-    }
-    // And a different seed takes a different path.
-    assert_ne!(sim(1, FaultLevel::Stormy).run(100, 0).log, sim(2, FaultLevel::Stormy).run(100, 0).log);
+    assert_deterministic::<Sim>();
 }
 
 // ---- §4.3 invariants ----
@@ -405,20 +384,13 @@ fn done_ledger_sim_sunny_day() {
 
 #[test]
 fn done_ledger_sim_stormy_sweep() {
-    let summary =
-        run_seed_sweep(0..STORMY_SWEEP_SEEDS, |seed| Ok(sim(seed, FaultLevel::Stormy).run(STORMY_SWEEP_OPS, 0)));
-    assert_sweep_clean(&summary);
-    assert_eq!(summary.missing_kinds(), Vec::<Kind>::new(), "{summary}");
-    assert_eq!(summary.violations, 0);
+    let summary = stormy_sweep::<Sim>();
     eprintln!("stormy sweep: {summary}");
 }
 
 #[test]
 fn done_ledger_sim_swizzle_clog_sweep() {
-    let summary = run_seed_sweep(0..SWIZZLE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::SunnyDay).run_swizzle_clog(SWIZZLE_BATCHES))
-    });
-    assert_sweep_clean(&summary);
+    let summary = swizzle_clog_sweep::<Sim>(FaultLevel::SunnyDay);
     assert!(summary.count(Kind::UpsertPending) > 0, "{summary}");
     assert!(summary.count(Kind::ReleasedCommitFailed) > 0, "{summary}");
     assert!(summary.count(Kind::Released) > 0, "{summary}");
@@ -426,27 +398,18 @@ fn done_ledger_sim_swizzle_clog_sweep() {
 
 #[test]
 fn done_ledger_sim_swizzle_clog_stormy_sweep() {
-    let summary = run_seed_sweep(0..SWIZZLE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Stormy).run_swizzle_clog(SWIZZLE_BATCHES))
-    });
-    assert_sweep_clean(&summary);
+    swizzle_clog_sweep::<Sim>(FaultLevel::Stormy);
 }
 
 #[test]
 fn done_ledger_sim_radioactive_smoke() {
-    let summary = run_seed_sweep(0..RADIOACTIVE_SMOKE_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Radioactive).run(RADIOACTIVE_SMOKE_OPS, 0))
-    });
-    assert_sweep_clean(&summary);
+    radioactive_smoke::<Sim>();
 }
 
 #[test]
 #[ignore = "50 seeds x 1000 radioactive ops; run with --ignored"]
 fn done_ledger_sim_radioactive() {
-    let summary = run_seed_sweep(0..RADIOACTIVE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Radioactive).run(RADIOACTIVE_SWEEP_OPS, 0))
-    });
-    assert_sweep_clean(&summary);
+    radioactive_sweep::<Sim>();
 }
 
 // ---- §4.5 proptest state machine ----

@@ -10,34 +10,24 @@ use gossip_persistence::{
 use gossip_suite::sim::findings::universe::{OCCURRENCES_PER_TENANT, TENANTS};
 use gossip_suite::sim::findings::{
     BatchShape, BatchSpec, ConflictLayer, FindingsInvariantChecker, FindingsInvariantViolation as F, FindingsOracle,
-    FindingsSim, FindingsSimEvent as Event, FindingsSimEventKind as Kind, FindingsSimOp as Op, FindingsSimReport, Pick,
-    Row, Sighting, SimBatch,
+    FindingsSim, FindingsSimEvent as Event, FindingsSimEventKind as Kind, FindingsSimOp as Op, Pick, Row, Sighting,
+    SimBatch,
 };
-use gossip_suite::sim::sweep::{SweepSummary, run_seed_sweep};
+use gossip_suite::sim::sweep::run_seed_sweep;
 use gossip_suite::sim::{FaultLevel, PersistenceSim};
 use proptest::prelude::*;
 
-const SUNNY_DAY_OPS: usize = 200;
-const STORMY_SWEEP_SEEDS: u64 = 100;
-const STORMY_SWEEP_OPS: usize = 500;
-const SWIZZLE_SWEEP_SEEDS: u64 = 100;
-const SWIZZLE_BATCHES: usize = 10;
-const RADIOACTIVE_SMOKE_SEEDS: u64 = 5;
-const RADIOACTIVE_SMOKE_OPS: usize = 200;
-const RADIOACTIVE_SWEEP_SEEDS: u64 = 50;
-const RADIOACTIVE_SWEEP_OPS: usize = 1_000;
+mod common;
 
-fn sim(seed: u64, level: FaultLevel) -> FindingsSim<InMemoryFindingsSink> {
-    FindingsSim::new(seed, level, InMemoryFindingsSink::new())
-}
+use common::sim::{
+    NativeSim, SUNNY_DAY_OPS, assert_clean, assert_deterministic, assert_sweep_clean, radioactive_smoke,
+    radioactive_sweep, stormy_sweep, swizzle_clog_sweep,
+};
 
-fn assert_clean(report: &FindingsSimReport) {
-    assert!(report.is_clean(), "seed {}: {}", report.seed, report.failure().unwrap_or_default());
-}
+type Sim = FindingsSim<InMemoryFindingsSink>;
 
-fn assert_sweep_clean(summary: &SweepSummary<Kind>) {
-    assert!(summary.failures.is_empty(), "{summary}");
-    assert_eq!(summary.violations, 0, "{summary}");
+fn sim(seed: u64, level: FaultLevel) -> Sim {
+    Sim::native(seed, level)
 }
 
 fn sighting(seen_at: u64, location: Option<usize>) -> Sighting {
@@ -71,19 +61,13 @@ fn findings_sim_sunny_sweep_reaches_every_fault_free_path() {
 
 #[test]
 fn findings_sim_stormy_sweep() {
-    let summary =
-        run_seed_sweep(0..STORMY_SWEEP_SEEDS, |seed| Ok(sim(seed, FaultLevel::Stormy).run(STORMY_SWEEP_OPS, 0)));
-    assert_sweep_clean(&summary);
-    assert_eq!(summary.missing_kinds(), Vec::<Kind>::new(), "{summary}");
+    let summary = stormy_sweep::<Sim>();
     eprintln!("findings stormy sweep: {summary}");
 }
 
 #[test]
 fn findings_sim_swizzle_clog_sweep() {
-    let summary = run_seed_sweep(0..SWIZZLE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::SunnyDay).run_swizzle_clog(SWIZZLE_BATCHES))
-    });
-    assert_sweep_clean(&summary);
+    let summary = swizzle_clog_sweep::<Sim>(FaultLevel::SunnyDay);
     for kind in [
         Kind::UpsertPending,
         Kind::Released,
@@ -97,40 +81,23 @@ fn findings_sim_swizzle_clog_sweep() {
 
 #[test]
 fn findings_sim_swizzle_clog_stormy_sweep() {
-    let summary = run_seed_sweep(0..SWIZZLE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Stormy).run_swizzle_clog(SWIZZLE_BATCHES))
-    });
-    assert_sweep_clean(&summary);
+    swizzle_clog_sweep::<Sim>(FaultLevel::Stormy);
 }
 
 #[test]
 fn findings_sim_radioactive_smoke() {
-    let summary = run_seed_sweep(0..RADIOACTIVE_SMOKE_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Radioactive).run(RADIOACTIVE_SMOKE_OPS, 0))
-    });
-    assert_sweep_clean(&summary);
+    radioactive_smoke::<Sim>();
 }
 
 #[test]
 #[ignore = "50 seeds x 1000 radioactive ops; run with --ignored"]
 fn findings_sim_radioactive() {
-    let summary = run_seed_sweep(0..RADIOACTIVE_SWEEP_SEEDS, |seed| {
-        Ok(sim(seed, FaultLevel::Radioactive).run(RADIOACTIVE_SWEEP_OPS, 0))
-    });
-    assert_sweep_clean(&summary);
+    radioactive_sweep::<Sim>();
 }
 
 #[test]
 fn two_runs_of_one_seed_produce_identical_event_logs() {
-    for (level, seed) in [(FaultLevel::SunnyDay, 5), (FaultLevel::Stormy, 17), (FaultLevel::Radioactive, 23)] {
-        let a = sim(seed, level).run(300, 50);
-        let b = sim(seed, level).run(300, 50);
-        assert!(a.log.lines().len() > 300);
-        assert_eq!(a.log.first_difference(&b.log), None);
-        assert_eq!(a, b);
-        assert_eq!(sim(seed, level).run_swizzle_clog(10), sim(seed, level).run_swizzle_clog(10));
-    }
-    assert_ne!(sim(1, FaultLevel::Stormy).run(100, 0).log, sim(2, FaultLevel::Stormy).run(100, 0).log);
+    assert_deterministic::<Sim>();
 }
 
 // ---- harness steps ----

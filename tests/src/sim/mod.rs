@@ -4,9 +4,11 @@
 //! written once and runs on any [`Backend`](crate::Backend).
 
 pub mod context;
+mod driver;
 pub mod done_ledger;
 pub mod fast_hash;
 pub mod findings;
+pub mod pending;
 pub mod report;
 pub mod sweep;
 

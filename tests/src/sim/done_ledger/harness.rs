@@ -5,7 +5,7 @@
 //! submit it asks `pending_ids()` whether the write was delayed, and it only
 //! waits on handles that completed at submit or that a release finished.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use gossip_persistence::done_ledger::{
     DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus,
@@ -13,7 +13,6 @@ use gossip_persistence::done_ledger::{
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
 use gossip_persistence::{CommitHandle, CompletionOrder, InMemoryPersistenceError, PendingWriteId, TrackedHandle};
 use rand::Rng;
-use rand::seq::SliceRandom;
 
 use super::events::{DoneLedgerSimEvent, DoneLedgerSimEventKind};
 use super::invariants::{DoneLedgerInvariantChecker, DoneLedgerInvariantViolation, read_rows};
@@ -22,6 +21,8 @@ use super::oracle::DoneLedgerOracle;
 use crate::backend::{AsStoreError, Backend, SuiteLedger};
 use crate::sim::PersistenceSim;
 use crate::sim::context::{FaultConfig, FaultLevel, SimContext, should_inject};
+use crate::sim::driver::{self, Counts, SimDriver};
+use crate::sim::pending::{self, PendingWrites, ReleasedAll, ReleasedOne};
 use crate::sim::report::{EventLog, LogEntry, SimReport};
 
 pub const OVID_POOL_SIZE: usize = 50;
@@ -64,7 +65,7 @@ pub struct DoneLedgerSim<L: SuiteLedger> {
     policy: PolicyHash,
     ovid_pool: Vec<OvidHash>,
     ops_executed: usize,
-    pending_batches: HashMap<PendingWriteId, PendingBatch<L::CommitHandle>>,
+    pending_batches: PendingWrites<PendingBatch<L::CommitHandle>>,
     sim_error_code: DoneLedgerErrorCode,
     next_run_id: u64,
     /// Violations found outside a step (a failed fault-injection call in the
@@ -113,7 +114,7 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
             policy: PolicyHash::from_bytes([0x02; 32]),
             ovid_pool,
             ops_executed: 0,
-            pending_batches: HashMap::new(),
+            pending_batches: PendingWrites::default(),
             sim_error_code: DoneLedgerErrorCode::try_new("SIM_ERROR").expect("a valid code"),
             next_run_id: 1,
             carried: Vec::new(),
@@ -241,23 +242,11 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
     }
 
     fn try_gen_release_specific(&mut self) -> Option<DoneLedgerSimOp> {
-        let raw = if self.pending_batches.is_empty() {
-            self.context.rng().random_range(1u64..=1024)
-        } else {
-            let mut ids: Vec<PendingWriteId> = self.pending_batches.keys().copied().collect();
-            ids.sort();
-            ids[self.context.rng().random_range(0..ids.len())].as_raw()
-        };
-        Some(DoneLedgerSimOp::ReleaseSpecific { op_id: PendingWriteId::from_raw(raw) })
+        Some(DoneLedgerSimOp::ReleaseSpecific { op_id: self.pending_batches.draw_release_target(self.context.rng()) })
     }
 
     fn try_gen_release_all(&mut self) -> Option<DoneLedgerSimOp> {
-        let order = if self.context.rng().random_bool(0.5) {
-            CompletionOrder::OldestFirst
-        } else {
-            CompletionOrder::NewestFirst
-        };
-        Some(DoneLedgerSimOp::ReleaseAll { order })
+        Some(DoneLedgerSimOp::ReleaseAll { order: pending::random_order(self.context.rng()) })
     }
 
     /// A weighted random op; faults (explicit inject ops and per-write PPM
@@ -345,25 +334,12 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
             }
         };
         let op_id = handle.operation_id();
-        // Unknown counts as delayed: waiting on a delayed write would hang.
-        let delayed = self.ledger.pending_ids().map_or_else(
-            |e| {
-                violations.push(DoneLedgerInvariantViolation::backend("pending_ids", &e));
-                true
-            },
-            |ids| ids.contains(&op_id),
-        );
-        if delayed {
-            if self.pending_batches.contains_key(&op_id) {
-                violations.push(DoneLedgerInvariantViolation::Backend {
-                    during: "batch_upsert",
-                    error: format!("operation id {} issued twice", op_id.as_raw()),
-                });
-            }
+        if pending::is_delayed(&self.ledger, op_id, violations) {
+            let batch = PendingBatch { records: records.to_vec(), handle };
+            self.pending_batches.hold(op_id, batch, "batch_upsert", violations);
             // A delayed write must not leak into visible state.
             violations.extend(self.checker.check_after_submit_failure(&self.ledger, records, &pre));
             self.oracle.submit(op_id, records.to_vec());
-            self.pending_batches.insert(op_id, PendingBatch { records: records.to_vec(), handle });
             return DoneLedgerSimEvent::UpsertPending { op_id };
         }
         self.oracle.submit(op_id, records.to_vec());
@@ -440,105 +416,51 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
         }
     }
 
-    fn released_one(&mut self, op_id: PendingWriteId, violations: &mut Violations) -> DoneLedgerSimEvent {
-        match self.pending_batches.remove(&op_id) {
-            Some(batch) => self.finish_released_batch(op_id, batch, violations),
-            None => {
-                violations.push(DoneLedgerInvariantViolation::Backend {
-                    during: "release",
-                    error: format!("released operation {} the harness never saw delayed", op_id.as_raw()),
-                });
-                DoneLedgerSimEvent::ReleaseNoop
-            }
+    fn finish_released_one(
+        &mut self,
+        released: ReleasedOne<PendingBatch<L::CommitHandle>>,
+        violations: &mut Violations,
+    ) -> DoneLedgerSimEvent {
+        match released {
+            ReleasedOne::Batch(op_id, batch) => self.finish_released_batch(op_id, batch, violations),
+            ReleasedOne::Noop => DoneLedgerSimEvent::ReleaseNoop,
         }
     }
 
     fn exec_release_next(&mut self, order: CompletionOrder, violations: &mut Violations) -> DoneLedgerSimEvent {
-        match self.ledger.release_next(order) {
-            Ok(Some(op_id)) => self.released_one(op_id, violations),
-            Ok(None) => {
-                if !self.pending_batches.is_empty() {
-                    violations.push(DoneLedgerInvariantViolation::Backend {
-                        during: "release_next",
-                        error: format!("nothing released with {} writes pending", self.pending_batches.len()),
-                    });
-                }
-                DoneLedgerSimEvent::ReleaseNoop
-            }
-            Err(e) => {
-                violations.push(DoneLedgerInvariantViolation::backend("release_next", &e));
-                DoneLedgerSimEvent::ReleaseNoop
-            }
-        }
+        let released = self.pending_batches.release_next(&self.ledger, order, violations);
+        self.finish_released_one(released, violations)
     }
 
     fn exec_release_specific(&mut self, op_id: PendingWriteId, violations: &mut Violations) -> DoneLedgerSimEvent {
-        match self.ledger.release_specific(op_id) {
-            Ok(true) => self.released_one(op_id, violations),
-            Ok(false) => {
-                if self.pending_batches.contains_key(&op_id) {
-                    violations.push(DoneLedgerInvariantViolation::Backend {
-                        during: "release_specific",
-                        error: format!("pending operation {} not released", op_id.as_raw()),
-                    });
-                }
-                DoneLedgerSimEvent::ReleaseNoop
-            }
-            Err(e) => {
-                violations.push(DoneLedgerInvariantViolation::backend("release_specific", &e));
-                DoneLedgerSimEvent::ReleaseNoop
-            }
-        }
+        let released = self.pending_batches.release_specific(&self.ledger, op_id, violations);
+        self.finish_released_one(released, violations)
     }
 
-    /// Takes every pending batch in the order the ledger applied them:
-    /// ascending id for oldest-first. Batches the ledger still holds are
-    /// reported and dropped unwaited, so a broken backend cannot hang the run.
-    fn take_released_batches(
+    /// Releases every pending write; the ones the ledger still holds are
+    /// aborted in the oracle.
+    fn release_all(
         &mut self,
         order: CompletionOrder,
-        released: usize,
         violations: &mut Violations,
-    ) -> Vec<(PendingWriteId, PendingBatch<L::CommitHandle>)> {
-        let mut batches: Vec<_> = self.pending_batches.drain().collect();
-        batches.sort_by_key(|(id, _)| *id);
-        if order == CompletionOrder::NewestFirst {
-            batches.reverse();
+    ) -> ReleasedAll<PendingBatch<L::CommitHandle>> {
+        let all = self.pending_batches.release_all(&self.ledger, order, violations);
+        for id in &all.held {
+            self.oracle.abort(*id);
         }
-        if released != batches.len() {
-            violations.push(DoneLedgerInvariantViolation::Backend {
-                during: "release_all",
-                error: format!("released {released} of {} pending writes", batches.len()),
-            });
-            let still = self.ledger.pending_ids().unwrap_or_else(|e| {
-                violations.push(DoneLedgerInvariantViolation::backend("pending_ids", &e));
-                batches.iter().map(|(id, _)| *id).collect()
-            });
-            batches.retain(|(id, _)| {
-                let held = still.contains(id);
-                if held {
-                    self.oracle.abort(*id);
-                }
-                !held
-            });
-        }
-        batches
+        all
     }
 
     fn exec_release_all(&mut self, order: CompletionOrder, violations: &mut Violations) -> DoneLedgerSimEvent {
-        let released = self.ledger.release_all(order).unwrap_or_else(|e| {
-            violations.push(DoneLedgerInvariantViolation::backend("release_all", &e));
-            0
-        });
-        let batches = self.take_released_batches(order, released, violations);
+        let all = self.release_all(order, violations);
         let (mut committed, mut failed) = (0, 0);
-        for (op_id, batch) in batches {
+        for (op_id, batch) in all.batches {
             match self.finish_released_batch(op_id, batch, violations) {
                 DoneLedgerSimEvent::Released { .. } => committed += 1,
                 _ => failed += 1,
             }
         }
-        DoneLedgerSimEvent::ReleasedAll { count: released, committed, failed }
+        DoneLedgerSimEvent::ReleasedAll { count: all.released, committed, failed }
     }
 
     fn exec_inject(&mut self, op: &DoneLedgerSimOp, violations: &mut Violations) -> DoneLedgerSimEvent {
@@ -557,7 +479,18 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
         }
         DoneLedgerSimEvent::FaultConfigured
     }
-
+    fn record_event(event: &DoneLedgerSimEvent, counts: &mut BTreeMap<DoneLedgerSimEventKind, usize>) {
+        *counts.entry(event.kind()).or_default() += 1;
+        if let DoneLedgerSimEvent::ReleasedAll { committed, failed, .. } = *event {
+            for (kind, n) in
+                [(DoneLedgerSimEventKind::Released, committed), (DoneLedgerSimEventKind::ReleasedCommitFailed, failed)]
+            {
+                if n > 0 {
+                    *counts.entry(kind).or_default() += n;
+                }
+            }
+        }
+    }
     fn finish_step(
         &mut self,
         op: Option<DoneLedgerSimOp>,
@@ -565,168 +498,20 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
         event: &DoneLedgerSimEvent,
         violations: &Violations,
     ) {
-        let step = self.context.step_counter();
-        self.log.push(match op {
-            Some(op) => LogEntry::Step { step, op, event: event.clone() },
-            None => LogEntry::Drain { step, op_id: drained.as_raw(), event: event.clone() },
-        });
-        for v in violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
+        driver::log_step(&mut self.context, &mut self.log, op, drained, event, violations);
         self.ops_executed += 1;
-        self.context.tick();
     }
 
-    /// Drains every pending write oldest-first, one logged step per write.
-    fn drain_all_pending(&mut self, counts: &mut BTreeMap<DoneLedgerSimEventKind, usize>, violations: &mut Violations) {
-        let mut step_violations = Vec::new();
-        let released = self.ledger.release_all(CompletionOrder::OldestFirst).unwrap_or_else(|e| {
-            step_violations.push(DoneLedgerInvariantViolation::backend("release_all", &e));
-            0
-        });
-        let batches = self.take_released_batches(CompletionOrder::OldestFirst, released, &mut step_violations);
-        for v in &step_violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        violations.append(&mut step_violations);
-        for (op_id, batch) in batches {
-            let mut v = Vec::new();
-            let event = self.finish_released_batch(op_id, batch, &mut v);
-            self.finish_step(None, op_id, &event, &v);
-            *counts.entry(event.kind()).or_default() += 1;
-            violations.append(&mut v);
-        }
+    /// Safety ops (faults after the warm-up), then auto-complete on, drain,
+    /// fault-free liveness ops, drain, and the end-of-run checks.
+    pub fn run(self, safety_ops: usize, liveness_ops: usize) -> DoneLedgerSimReport {
+        driver::run_two_phase(self, safety_ops, liveness_ops)
     }
 
-    fn record_event(event: &DoneLedgerSimEvent, counts: &mut BTreeMap<DoneLedgerSimEventKind, usize>) {
-        *counts.entry(event.kind()).or_default() += 1;
-        if let DoneLedgerSimEvent::ReleasedAll { committed, failed, .. } = *event {
-            for (kind, n) in [(DoneLedgerSimEventKind::Released, committed), (DoneLedgerSimEventKind::ReleasedCommitFailed, failed)] {
-                if n > 0 {
-                    *counts.entry(kind).or_default() += n;
-                }
-            }
-        }
-    }
-
-    fn run_step(
-        &mut self,
-        op: DoneLedgerSimOp,
-        counts: &mut BTreeMap<DoneLedgerSimEventKind, usize>,
-        violations: &mut Violations,
-    ) {
-        let (event, mut v) = self.step(op);
-        Self::record_event(&event, counts);
-        violations.append(&mut v);
-    }
-
-    fn report(
-        mut self,
-        counts: BTreeMap<DoneLedgerSimEventKind, usize>,
-        mut violations: Violations,
-    ) -> DoneLedgerSimReport {
-        violations.append(&mut self.carried);
-        let convergence = self.oracle.verify_convergence(&self.ledger);
-        for v in &convergence {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        let converged = convergence.is_empty();
-        self.log.push(LogEntry::Note(format!(
-            "end ops={} converged={converged} rows={}",
-            self.ops_executed,
-            self.oracle.committed_count()
-        )));
-        violations.extend(convergence);
-        SimReport {
-            seed: self.context.seed(),
-            level: self.level,
-            ops_executed: self.ops_executed,
-            violations,
-            event_counts: counts,
-            converged,
-            log: self.log,
-        }
-    }
-
-    /// The two-phase run: `safety_ops` random ops (faults after the warm-up),
-    /// then auto-complete on, drain, `liveness_ops` fault-free ops, drain, and
-    /// the oracle's convergence check.
-    pub fn run(mut self, safety_ops: usize, liveness_ops: usize) -> DoneLedgerSimReport {
-        let mut counts = BTreeMap::new();
-        let mut violations = Vec::new();
-        for i in 0..safety_ops {
-            let op = self.generate_random_op(i < WARMUP_OPS);
-            self.run_step(op, &mut counts, &mut violations);
-        }
-        if let Err(e) = self.ledger.set_auto_complete(true) {
-            violations.push(DoneLedgerInvariantViolation::backend("set_auto_complete", &e));
-        }
-        self.drain_all_pending(&mut counts, &mut violations);
-        for _ in 0..liveness_ops {
-            let op = self.generate_liveness_op();
-            self.run_step(op, &mut counts, &mut violations);
-        }
-        if !self.pending_batches.is_empty() {
-            self.drain_all_pending(&mut counts, &mut violations);
-        }
-        self.report(counts, violations)
-    }
-
-    /// FoundationDB's swizzle-clog: delay every write, then release them in a
-    /// shuffled order with a random subset of the commits failing.
-    pub fn run_swizzle_clog(mut self, batch_count: usize) -> DoneLedgerSimReport {
-        let mut counts = BTreeMap::new();
-        let mut violations = Vec::new();
-        if let Err(e) = self.ledger.set_auto_complete(false) {
-            violations.push(DoneLedgerInvariantViolation::backend("set_auto_complete", &e));
-        }
-        for batch_idx in 0..batch_count {
-            if !self.fault_config.is_fault_free() {
-                self.maybe_inject_faults();
-            }
-            let records = self.build_swizzle_clog_batch(batch_idx);
-            self.run_step(DoneLedgerSimOp::BatchUpsert { records }, &mut counts, &mut violations);
-        }
-        let mut harness_ids: Vec<PendingWriteId> = self.pending_batches.keys().copied().collect();
-        harness_ids.sort();
-        let mut pending_ids = match self.ledger.pending_ids() {
-            Ok(ids) => ids,
-            Err(e) => {
-                violations.push(DoneLedgerInvariantViolation::backend("pending_ids", &e));
-                harness_ids.clone()
-            }
-        };
-        let mut sorted = pending_ids.clone();
-        sorted.sort();
-        if sorted != harness_ids {
-            violations.push(DoneLedgerInvariantViolation::Backend {
-                during: "pending_ids",
-                error: format!(
-                    "ledger holds {sorted:?}, harness delayed {harness_ids:?} (seed {})",
-                    self.context.seed()
-                ),
-            });
-            pending_ids = harness_ids;
-        }
-        pending_ids.shuffle(self.context.rng());
-        let len = pending_ids.len();
-        let mut fail_release: Vec<bool> = (0..len).map(|_| self.context.rng().random_bool(0.25)).collect();
-        if len > 0 && !fail_release.contains(&true) {
-            fail_release[self.context.rng().random_range(0..len)] = true;
-        }
-        if len >= 2 && !fail_release.contains(&false) {
-            fail_release[self.context.rng().random_range(0..len)] = false;
-        }
-        for (op_id, fail) in pending_ids.into_iter().zip(fail_release) {
-            if fail {
-                self.run_step(DoneLedgerSimOp::InjectCommitFailure { count: 1 }, &mut counts, &mut violations);
-            }
-            self.run_step(DoneLedgerSimOp::ReleaseSpecific { op_id }, &mut counts, &mut violations);
-        }
-        if !self.pending_batches.is_empty() {
-            self.drain_all_pending(&mut counts, &mut violations);
-        }
-        self.report(counts, violations)
+    /// Swizzle-clog: every write delayed, then released in a shuffled order
+    /// with a random subset of the commits failing.
+    pub fn run_swizzle_clog(self, batch_count: usize) -> DoneLedgerSimReport {
+        driver::run_swizzle_clog(self, batch_count)
     }
 
     /// Three records per batch over five overlapping keys, statuses cycling
@@ -786,5 +571,100 @@ impl<L: SuiteLedger> PersistenceSim for DoneLedgerSim<L> {
         };
         self.finish_step(Some(op), PendingWriteId::from_raw(0), &event, &violations);
         (event, violations)
+    }
+}
+
+impl<L: SuiteLedger> SimDriver for DoneLedgerSim<L> {
+    type Op = DoneLedgerSimOp;
+    type Kind = DoneLedgerSimEventKind;
+    type Violation = DoneLedgerInvariantViolation;
+    type Report = DoneLedgerSimReport;
+
+    fn random_op(&mut self, suppress_faults: bool) -> DoneLedgerSimOp {
+        self.generate_random_op(suppress_faults)
+    }
+
+    fn liveness_op(&mut self) -> DoneLedgerSimOp {
+        self.generate_liveness_op()
+    }
+
+    fn swizzle_upsert(&mut self, idx: usize) -> DoneLedgerSimOp {
+        let records = self.build_swizzle_clog_batch(idx);
+        DoneLedgerSimOp::BatchUpsert { records }
+    }
+
+    fn commit_failure_op() -> DoneLedgerSimOp {
+        DoneLedgerSimOp::InjectCommitFailure { count: 1 }
+    }
+
+    fn release_op(op_id: PendingWriteId) -> DoneLedgerSimOp {
+        DoneLedgerSimOp::ReleaseSpecific { op_id }
+    }
+
+    fn run_step(&mut self, op: Self::Op, counts: &mut Counts<DoneLedgerSimEventKind>, violations: &mut Violations) {
+        let (event, mut v) = self.step(op);
+        Self::record_event(&event, counts);
+        violations.append(&mut v);
+    }
+
+    fn set_auto_complete(&mut self, on: bool, violations: &mut Violations) {
+        if let Err(e) = self.ledger.set_auto_complete(on) {
+            violations.push(DoneLedgerInvariantViolation::backend("set_auto_complete", &e));
+        }
+    }
+
+    fn maybe_inject_swizzle_faults(&mut self) {
+        if !self.fault_config.is_fault_free() {
+            self.maybe_inject_faults();
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending_batches.is_empty()
+    }
+
+    fn swizzle_plan(&mut self, violations: &mut Violations) -> Vec<(PendingWriteId, bool)> {
+        let seed = self.context.seed();
+        self.pending_batches.swizzle_plan(&self.ledger, "ledger", seed, self.context.rng(), violations)
+    }
+
+    fn drain_all_pending(&mut self, counts: &mut Counts<DoneLedgerSimEventKind>, violations: &mut Violations) {
+        let mut step_violations = Vec::new();
+        let batches = self.release_all(CompletionOrder::OldestFirst, &mut step_violations).batches;
+        for v in &step_violations {
+            self.log.push(LogEntry::Violation(v.clone()));
+        }
+        violations.append(&mut step_violations);
+        for (op_id, batch) in batches {
+            let mut v = Vec::new();
+            let event = self.finish_released_batch(op_id, batch, &mut v);
+            self.finish_step(None, op_id, &event, &v);
+            *counts.entry(event.kind()).or_default() += 1;
+            violations.append(&mut v);
+        }
+    }
+
+    fn report(mut self, counts: Counts<DoneLedgerSimEventKind>, mut violations: Violations) -> DoneLedgerSimReport {
+        violations.append(&mut self.carried);
+        let convergence = self.oracle.verify_convergence(&self.ledger);
+        for v in &convergence {
+            self.log.push(LogEntry::Violation(v.clone()));
+        }
+        let converged = convergence.is_empty();
+        self.log.push(LogEntry::Note(format!(
+            "end ops={} converged={converged} rows={}",
+            self.ops_executed,
+            self.oracle.committed_count()
+        )));
+        violations.extend(convergence);
+        SimReport {
+            seed: self.context.seed(),
+            level: self.level,
+            ops_executed: self.ops_executed,
+            violations,
+            event_counts: counts,
+            converged,
+            log: self.log,
+        }
     }
 }

@@ -11,6 +11,7 @@ use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, Do
 
 use super::ops::ShortRecord;
 use crate::sim::fast_hash::FastMap;
+use crate::sim::pending::BackendViolation;
 
 type Row = Option<Box<DoneLedgerRecord>>;
 
@@ -82,6 +83,12 @@ impl DoneLedgerInvariantViolation {
 
     pub(crate) fn backend(during: &'static str, error: &dyn fmt::Display) -> Self {
         Self::Backend { during, error: error.to_string() }
+    }
+}
+
+impl BackendViolation for DoneLedgerInvariantViolation {
+    fn backend(during: &'static str, error: &dyn fmt::Display) -> Self {
+        Self::backend(during, error)
     }
 }
 

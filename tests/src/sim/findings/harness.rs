@@ -5,12 +5,11 @@
 //! As in the done-ledger harness, a write is only waited on once the
 //! backend no longer lists it in `pending_ids()`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use gossip_persistence::findings::FindingsCommitReceipt;
 use gossip_persistence::{CommitHandle, CompletionOrder, InMemoryPersistenceError, PendingWriteId, TrackedHandle};
 use rand::Rng;
-use rand::seq::SliceRandom;
 
 use super::events::{FindingsSimEvent, FindingsSimEventKind, Rejection};
 use super::invariants::{FindingsInvariantChecker, FindingsInvariantViolation, Snapshot};
@@ -24,13 +23,14 @@ use super::universe::{
 use crate::backend::{AsStoreError, Backend, SuiteSink};
 use crate::sim::PersistenceSim;
 use crate::sim::context::{FaultConfig, FaultLevel, SimContext, should_inject};
-use crate::sim::done_ledger::harness::{MAX_OP_RETRIES, WARMUP_OPS};
+use crate::sim::done_ledger::harness::MAX_OP_RETRIES;
+use crate::sim::driver::{self, Counts, SimDriver};
+use crate::sim::pending::{self, PendingWrites, ReleasedAll, ReleasedOne};
 use crate::sim::report::{EventLog, LogEntry, SimReport};
 
 pub type FindingsSimReport =
     SimReport<FindingsSimEventKind, FindingsInvariantViolation, FindingsSimOp, FindingsSimEvent>;
 type Violations = Vec<FindingsInvariantViolation>;
-type Counts = BTreeMap<FindingsSimEventKind, usize>;
 
 /// Submitted batches kept for replays.
 pub const REPLAY_HISTORY: usize = 16;
@@ -64,7 +64,7 @@ pub struct FindingsSim<S: SuiteSink> {
     checker: FindingsInvariantChecker,
     fault_config: FaultConfig,
     ops_executed: usize,
-    pending_batches: HashMap<PendingWriteId, PendingBatch<S::CommitHandle>>,
+    pending_batches: PendingWrites<PendingBatch<S::CommitHandle>>,
     history: VecDeque<SimBatch>,
     carried: Violations,
     log: EventLog<FindingsSimOp, FindingsSimEvent, FindingsInvariantViolation>,
@@ -99,7 +99,7 @@ impl<S: SuiteSink> FindingsSim<S> {
             checker: FindingsInvariantChecker::new(),
             fault_config: FaultConfig::for_level(level),
             ops_executed: 0,
-            pending_batches: HashMap::new(),
+            pending_batches: PendingWrites::default(),
             history: VecDeque::with_capacity(REPLAY_HISTORY),
             carried: Vec::new(),
             log: EventLog::default(),
@@ -255,23 +255,11 @@ impl<S: SuiteSink> FindingsSim<S> {
     }
 
     fn try_gen_release_specific(&mut self) -> FindingsSimOp {
-        let raw = if self.pending_batches.is_empty() {
-            self.context.rng().random_range(1u64..=1024)
-        } else {
-            let mut ids: Vec<PendingWriteId> = self.pending_batches.keys().copied().collect();
-            ids.sort();
-            ids[self.context.rng().random_range(0..ids.len())].as_raw()
-        };
-        FindingsSimOp::ReleaseSpecific { op_id: PendingWriteId::from_raw(raw) }
+        FindingsSimOp::ReleaseSpecific { op_id: self.pending_batches.draw_release_target(self.context.rng()) }
     }
 
     fn gen_release_all(&mut self) -> FindingsSimOp {
-        let order = if self.context.rng().random_bool(0.5) {
-            CompletionOrder::OldestFirst
-        } else {
-            CompletionOrder::NewestFirst
-        };
-        FindingsSimOp::ReleaseAll { order }
+        FindingsSimOp::ReleaseAll { order: pending::random_order(self.context.rng()) }
     }
 
     /// A weighted random op. Batch shapes: full chains, re-sightings,
@@ -398,23 +386,11 @@ impl<S: SuiteSink> FindingsSim<S> {
                 actual: "acceptance".to_owned(),
             });
         }
-        let delayed = self.sink.pending_ids().map_or_else(
-            |e| {
-                violations.push(FindingsInvariantViolation::backend("pending_ids", &e));
-                true
-            },
-            |ids| ids.contains(&op_id),
-        );
+        let delayed = pending::is_delayed(&self.sink, op_id, violations);
         self.oracle.submit(op_id, batch.clone());
         if delayed {
-            if self.pending_batches.contains_key(&op_id) {
-                violations.push(FindingsInvariantViolation::Backend {
-                    during: "upsert_batch",
-                    error: format!("operation id {} issued twice", op_id.as_raw()),
-                });
-            }
+            self.pending_batches.hold(op_id, PendingBatch { batch: batch.clone(), handle }, "upsert_batch", violations);
             violations.extend(self.checker.check_unchanged(&self.sink, "delayed submit", &pre));
-            self.pending_batches.insert(op_id, PendingBatch { batch: batch.clone(), handle });
             return FindingsSimEvent::UpsertPending { op_id };
         }
         let result = handle.wait();
@@ -561,105 +537,53 @@ impl<S: SuiteSink> FindingsSim<S> {
         self.settle(op_id, &pending.batch, result, Settle::Released, &Vec::new(), deferred, violations)
     }
 
-    fn released_one(&mut self, op_id: PendingWriteId, violations: &mut Violations) -> FindingsSimEvent {
-        match self.pending_batches.remove(&op_id) {
-            Some(batch) => self.finish_released_batch(op_id, batch, None, violations),
-            None => {
-                violations.push(FindingsInvariantViolation::Backend {
-                    during: "release",
-                    error: format!("released operation {} the harness never saw delayed", op_id.as_raw()),
-                });
-                FindingsSimEvent::ReleaseNoop
-            }
+    fn finish_released_one(
+        &mut self,
+        released: ReleasedOne<PendingBatch<S::CommitHandle>>,
+        violations: &mut Violations,
+    ) -> FindingsSimEvent {
+        match released {
+            ReleasedOne::Batch(op_id, batch) => self.finish_released_batch(op_id, batch, None, violations),
+            ReleasedOne::Noop => FindingsSimEvent::ReleaseNoop,
         }
     }
 
     fn exec_release_next(&mut self, order: CompletionOrder, violations: &mut Violations) -> FindingsSimEvent {
-        match self.sink.release_next(order) {
-            Ok(Some(op_id)) => self.released_one(op_id, violations),
-            Ok(None) => {
-                if !self.pending_batches.is_empty() {
-                    violations.push(FindingsInvariantViolation::Backend {
-                        during: "release_next",
-                        error: format!("nothing released with {} writes pending", self.pending_batches.len()),
-                    });
-                }
-                FindingsSimEvent::ReleaseNoop
-            }
-            Err(e) => {
-                violations.push(FindingsInvariantViolation::backend("release_next", &e));
-                FindingsSimEvent::ReleaseNoop
-            }
-        }
+        let released = self.pending_batches.release_next(&self.sink, order, violations);
+        self.finish_released_one(released, violations)
     }
 
     fn exec_release_specific(&mut self, op_id: PendingWriteId, violations: &mut Violations) -> FindingsSimEvent {
-        match self.sink.release_specific(op_id) {
-            Ok(true) => self.released_one(op_id, violations),
-            Ok(false) => {
-                if self.pending_batches.contains_key(&op_id) {
-                    violations.push(FindingsInvariantViolation::Backend {
-                        during: "release_specific",
-                        error: format!("pending operation {} not released", op_id.as_raw()),
-                    });
-                }
-                FindingsSimEvent::ReleaseNoop
-            }
-            Err(e) => {
-                violations.push(FindingsInvariantViolation::backend("release_specific", &e));
-                FindingsSimEvent::ReleaseNoop
-            }
-        }
+        let released = self.pending_batches.release_specific(&self.sink, op_id, violations);
+        self.finish_released_one(released, violations)
     }
 
-    /// Every pending batch in the order the sink applied them; batches the
-    /// sink still holds are reported and dropped unwaited (no hang).
-    fn take_released_batches(
+    /// Releases every pending write; the ones the sink still holds are
+    /// aborted in the oracle.
+    fn release_all(
         &mut self,
         order: CompletionOrder,
-        released: usize,
         violations: &mut Violations,
-    ) -> Vec<(PendingWriteId, PendingBatch<S::CommitHandle>)> {
-        let mut batches: Vec<_> = self.pending_batches.drain().collect();
-        batches.sort_by_key(|(id, _)| *id);
-        if order == CompletionOrder::NewestFirst {
-            batches.reverse();
+    ) -> ReleasedAll<PendingBatch<S::CommitHandle>> {
+        let all = self.pending_batches.release_all(&self.sink, order, violations);
+        for id in &all.held {
+            self.oracle.abort(*id);
         }
-        if released != batches.len() {
-            violations.push(FindingsInvariantViolation::Backend {
-                during: "release_all",
-                error: format!("released {released} of {} pending writes", batches.len()),
-            });
-            let still = self.sink.pending_ids().unwrap_or_else(|e| {
-                violations.push(FindingsInvariantViolation::backend("pending_ids", &e));
-                batches.iter().map(|(id, _)| *id).collect()
-            });
-            batches.retain(|(id, _)| {
-                let held = still.contains(id);
-                if held {
-                    self.oracle.abort(*id);
-                }
-                !held
-            });
-        }
-        batches
+        all
     }
 
     fn exec_release_all(&mut self, order: CompletionOrder, violations: &mut Violations) -> FindingsSimEvent {
-        let released = self.sink.release_all(order).unwrap_or_else(|e| {
-            violations.push(FindingsInvariantViolation::backend("release_all", &e));
-            0
-        });
+        let all = self.release_all(order, violations);
         let (mut committed, mut failed) = (0, 0);
         let mut settled = Vec::new();
-        for (op_id, batch) in self.take_released_batches(order, released, violations) {
+        for (op_id, batch) in all.batches {
             match self.finish_released_batch(op_id, batch, Some(&mut settled), violations) {
                 FindingsSimEvent::Released { .. } => committed += 1,
                 _ => failed += 1,
             }
         }
         self.check_settled(&settled, violations);
-        FindingsSimEvent::ReleasedAll { count: released, committed, failed }
+        FindingsSimEvent::ReleasedAll { count: all.released, committed, failed }
     }
 
     fn exec_inject(&mut self, op: &FindingsSimOp, violations: &mut Violations) -> FindingsSimEvent {
@@ -676,7 +600,12 @@ impl<S: SuiteSink> FindingsSim<S> {
         }
         FindingsSimEvent::FaultConfigured
     }
-
+    fn record_event(event: &FindingsSimEvent, counts: &mut Counts<FindingsSimEventKind>) {
+        *counts.entry(event.kind()).or_default() += 1;
+        for kind in event.extra_kinds() {
+            *counts.entry(kind).or_default() += 1;
+        }
+    }
     fn finish_step(
         &mut self,
         op: Option<FindingsSimOp>,
@@ -684,156 +613,20 @@ impl<S: SuiteSink> FindingsSim<S> {
         event: &FindingsSimEvent,
         violations: &Violations,
     ) {
-        let step = self.context.step_counter();
-        self.log.push(match op {
-            Some(op) => LogEntry::Step { step, op, event: event.clone() },
-            None => LogEntry::Drain { step, op_id: drained.as_raw(), event: event.clone() },
-        });
-        for v in violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
+        driver::log_step(&mut self.context, &mut self.log, op, drained, event, violations);
         self.ops_executed += 1;
-        self.context.tick();
-    }
-
-    fn record_event(event: &FindingsSimEvent, counts: &mut Counts) {
-        *counts.entry(event.kind()).or_default() += 1;
-        for kind in event.extra_kinds() {
-            *counts.entry(kind).or_default() += 1;
-        }
-    }
-
-    fn drain_all_pending(&mut self, counts: &mut Counts, violations: &mut Violations) {
-        let mut step_violations = Vec::new();
-        let released = self.sink.release_all(CompletionOrder::OldestFirst).unwrap_or_else(|e| {
-            step_violations.push(FindingsInvariantViolation::backend("release_all", &e));
-            0
-        });
-        let batches = self.take_released_batches(CompletionOrder::OldestFirst, released, &mut step_violations);
-        for v in &step_violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        violations.append(&mut step_violations);
-        let mut settled = Vec::new();
-        for (op_id, batch) in batches {
-            let mut v = Vec::new();
-            let event = self.finish_released_batch(op_id, batch, Some(&mut settled), &mut v);
-            self.finish_step(None, op_id, &event, &v);
-            Self::record_event(&event, counts);
-            violations.append(&mut v);
-        }
-        let mut v = Vec::new();
-        self.check_settled(&settled, &mut v);
-        for violation in &v {
-            self.log.push(LogEntry::Violation(violation.clone()));
-        }
-        violations.append(&mut v);
-    }
-
-    fn run_step(&mut self, op: FindingsSimOp, counts: &mut Counts, violations: &mut Violations) {
-        let (event, mut v) = self.step(op);
-        Self::record_event(&event, counts);
-        violations.append(&mut v);
-    }
-
-    fn report(mut self, counts: Counts, mut violations: Violations) -> FindingsSimReport {
-        violations.append(&mut self.carried);
-        let final_violations = self.checker.check_final(&self.sink, &self.oracle);
-        for v in &final_violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        let converged = final_violations.is_empty();
-        let (f, o, b) = self.oracle.counts();
-        self.log
-            .push(LogEntry::Note(format!("end ops={} converged={converged} rows=({f},{o},{b})", self.ops_executed)));
-        violations.extend(final_violations);
-        SimReport {
-            seed: self.context.seed(),
-            level: self.level,
-            ops_executed: self.ops_executed,
-            violations,
-            event_counts: counts,
-            converged,
-            log: self.log,
-        }
     }
 
     /// Safety ops (faults after the warm-up), then auto-complete on, drain,
     /// fault-free liveness ops, drain, and the end-of-run checks.
-    pub fn run(mut self, safety_ops: usize, liveness_ops: usize) -> FindingsSimReport {
-        let mut counts = Counts::new();
-        let mut violations = Vec::new();
-        for i in 0..safety_ops {
-            let op = self.generate_random_op(i < WARMUP_OPS);
-            self.run_step(op, &mut counts, &mut violations);
-        }
-        if let Err(e) = self.sink.set_auto_complete(true) {
-            violations.push(FindingsInvariantViolation::backend("set_auto_complete", &e));
-        }
-        self.drain_all_pending(&mut counts, &mut violations);
-        for _ in 0..liveness_ops {
-            let op = self.generate_liveness_op();
-            self.run_step(op, &mut counts, &mut violations);
-        }
-        if !self.pending_batches.is_empty() {
-            self.drain_all_pending(&mut counts, &mut violations);
-        }
-        self.report(counts, violations)
+    pub fn run(self, safety_ops: usize, liveness_ops: usize) -> FindingsSimReport {
+        driver::run_two_phase(self, safety_ops, liveness_ops)
     }
 
-    /// Swizzle-clog over a dependency chain: findings, then their
-    /// occurrences, then sightings, all delayed and released in a shuffled
-    /// order, so children often arrive before their parents.
-    pub fn run_swizzle_clog(mut self, batch_count: usize) -> FindingsSimReport {
-        let mut counts = Counts::new();
-        let mut violations = Vec::new();
-        if let Err(e) = self.sink.set_auto_complete(false) {
-            violations.push(FindingsInvariantViolation::backend("set_auto_complete", &e));
-        }
-        for idx in 0..batch_count {
-            if !self.fault_config.is_fault_free() {
-                self.maybe_inject_faults();
-            }
-            let batch = self.build_swizzle_clog_batch(idx);
-            self.run_step(FindingsSimOp::Upsert { batch }, &mut counts, &mut violations);
-        }
-        let mut harness_ids: Vec<PendingWriteId> = self.pending_batches.keys().copied().collect();
-        harness_ids.sort();
-        let mut pending_ids = match self.sink.pending_ids() {
-            Ok(ids) => ids,
-            Err(e) => {
-                violations.push(FindingsInvariantViolation::backend("pending_ids", &e));
-                harness_ids.clone()
-            }
-        };
-        let mut sorted = pending_ids.clone();
-        sorted.sort();
-        if sorted != harness_ids {
-            violations.push(FindingsInvariantViolation::Backend {
-                during: "pending_ids",
-                error: format!("sink holds {sorted:?}, harness delayed {harness_ids:?} (seed {})", self.context.seed()),
-            });
-            pending_ids = harness_ids;
-        }
-        pending_ids.shuffle(self.context.rng());
-        let len = pending_ids.len();
-        let mut fail_release: Vec<bool> = (0..len).map(|_| self.context.rng().random_bool(0.25)).collect();
-        if len > 0 && !fail_release.contains(&true) {
-            fail_release[self.context.rng().random_range(0..len)] = true;
-        }
-        if len >= 2 && !fail_release.contains(&false) {
-            fail_release[self.context.rng().random_range(0..len)] = false;
-        }
-        for (op_id, fail) in pending_ids.into_iter().zip(fail_release) {
-            if fail {
-                self.run_step(FindingsSimOp::InjectCommitFailure { count: 1 }, &mut counts, &mut violations);
-            }
-            self.run_step(FindingsSimOp::ReleaseSpecific { op_id }, &mut counts, &mut violations);
-        }
-        if !self.pending_batches.is_empty() {
-            self.drain_all_pending(&mut counts, &mut violations);
-        }
-        self.report(counts, violations)
+    /// Swizzle-clog: every write delayed, then released in a shuffled order
+    /// with a random subset of the commits failing.
+    pub fn run_swizzle_clog(self, batch_count: usize) -> FindingsSimReport {
+        driver::run_swizzle_clog(self, batch_count)
     }
 
     /// Batch `idx` of tenant 0's chain: group `idx / 3`'s finding, then its
@@ -903,5 +696,105 @@ impl<S: SuiteSink> PersistenceSim for FindingsSim<S> {
         };
         self.finish_step(Some(op), PendingWriteId::from_raw(0), &event, &violations);
         (event, violations)
+    }
+}
+
+impl<S: SuiteSink> SimDriver for FindingsSim<S> {
+    type Op = FindingsSimOp;
+    type Kind = FindingsSimEventKind;
+    type Violation = FindingsInvariantViolation;
+    type Report = FindingsSimReport;
+
+    fn random_op(&mut self, suppress_faults: bool) -> FindingsSimOp {
+        self.generate_random_op(suppress_faults)
+    }
+
+    fn liveness_op(&mut self) -> FindingsSimOp {
+        self.generate_liveness_op()
+    }
+
+    fn swizzle_upsert(&mut self, idx: usize) -> FindingsSimOp {
+        let batch = self.build_swizzle_clog_batch(idx);
+        FindingsSimOp::Upsert { batch }
+    }
+
+    fn commit_failure_op() -> FindingsSimOp {
+        FindingsSimOp::InjectCommitFailure { count: 1 }
+    }
+
+    fn release_op(op_id: PendingWriteId) -> FindingsSimOp {
+        FindingsSimOp::ReleaseSpecific { op_id }
+    }
+
+    fn run_step(&mut self, op: Self::Op, counts: &mut Counts<Self::Kind>, violations: &mut Violations) {
+        let (event, mut v) = self.step(op);
+        Self::record_event(&event, counts);
+        violations.append(&mut v);
+    }
+
+    fn set_auto_complete(&mut self, on: bool, violations: &mut Violations) {
+        if let Err(e) = self.sink.set_auto_complete(on) {
+            violations.push(FindingsInvariantViolation::backend("set_auto_complete", &e));
+        }
+    }
+
+    fn maybe_inject_swizzle_faults(&mut self) {
+        if !self.fault_config.is_fault_free() {
+            self.maybe_inject_faults();
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending_batches.is_empty()
+    }
+
+    fn swizzle_plan(&mut self, violations: &mut Violations) -> Vec<(PendingWriteId, bool)> {
+        let seed = self.context.seed();
+        self.pending_batches.swizzle_plan(&self.sink, "sink", seed, self.context.rng(), violations)
+    }
+
+    fn drain_all_pending(&mut self, counts: &mut Counts<Self::Kind>, violations: &mut Violations) {
+        let mut step_violations = Vec::new();
+        let batches = self.release_all(CompletionOrder::OldestFirst, &mut step_violations).batches;
+        for v in &step_violations {
+            self.log.push(LogEntry::Violation(v.clone()));
+        }
+        violations.append(&mut step_violations);
+        let mut settled = Vec::new();
+        for (op_id, batch) in batches {
+            let mut v = Vec::new();
+            let event = self.finish_released_batch(op_id, batch, Some(&mut settled), &mut v);
+            self.finish_step(None, op_id, &event, &v);
+            Self::record_event(&event, counts);
+            violations.append(&mut v);
+        }
+        let mut v = Vec::new();
+        self.check_settled(&settled, &mut v);
+        for violation in &v {
+            self.log.push(LogEntry::Violation(violation.clone()));
+        }
+        violations.append(&mut v);
+    }
+
+    fn report(mut self, counts: Counts<Self::Kind>, mut violations: Violations) -> FindingsSimReport {
+        violations.append(&mut self.carried);
+        let final_violations = self.checker.check_final(&self.sink, &self.oracle);
+        for v in &final_violations {
+            self.log.push(LogEntry::Violation(v.clone()));
+        }
+        let converged = final_violations.is_empty();
+        let (f, o, b) = self.oracle.counts();
+        self.log
+            .push(LogEntry::Note(format!("end ops={} converged={converged} rows=({f},{o},{b})", self.ops_executed)));
+        violations.extend(final_violations);
+        SimReport {
+            seed: self.context.seed(),
+            level: self.level,
+            ops_executed: self.ops_executed,
+            violations,
+            event_counts: counts,
+            converged,
+            log: self.log,
+        }
     }
 }

@@ -17,6 +17,7 @@ use super::oracle::FindingsOracle;
 use super::rows::{Layer, Row, RowKey, show};
 use super::universe::SimBatch;
 use crate::backend::SuiteSink;
+use crate::sim::pending::BackendViolation;
 
 type Counts = (u64, u64, u64);
 
@@ -64,6 +65,12 @@ impl FindingsInvariantViolation {
 
     pub(crate) fn backend(during: &'static str, error: &dyn fmt::Display) -> Self {
         Self::Backend { during, error: error.to_string() }
+    }
+}
+
+impl BackendViolation for FindingsInvariantViolation {
+    fn backend(during: &'static str, error: &dyn fmt::Display) -> Self {
+        Self::backend(during, error)
     }
 }
 

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use gossip_suite::NativeBackend;
 use gossip_suite::conformance::{ConformanceReport, run_conformance};
+use gossip_suite::sim::sweep::SimStore;
+use gossip_suite::{Backend, NativeBackend};
 
 use crate::backend::ComponentBackend;
 use crate::runtime::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, RuntimeConfig};
@@ -36,6 +37,12 @@ pub struct CheckArgs {
     /// Also run the suite against the native stores, for comparison.
     #[arg(long)]
     pub native: bool,
+    /// Stormy simulation seeds per store run after the conformance suite (0 skips them).
+    #[arg(long, value_name = "SEEDS", default_value_t = 4)]
+    pub sim_seeds: u64,
+    /// Safety-phase ops per simulation seed.
+    #[arg(long, value_name = "OPS", default_value_t = 200)]
+    pub sim_ops: usize,
     /// Guest memory cap per store instance, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
     pub memory_limit_mib: usize,
@@ -70,9 +77,9 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     let mut report = ConformanceReport::default();
     if args.native {
-        report.extend(run_conformance(&NativeBackend));
+        certify(args, &NativeBackend, &mut report);
     }
-    report.extend(run_conformance(&ComponentBackend::new(runtime.clone())));
+    certify(args, &ComponentBackend::new(runtime.clone()), &mut report);
 
     let mut out = std::io::stdout().lock();
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
@@ -91,6 +98,16 @@ fn check(args: &CheckArgs) -> ExitCode {
                 .map_or_else(|| "no checks ran".to_owned(), |o| format!("{}: {}", o.id(), o.detail)),
         );
         ExitCode::FAILURE
+    }
+}
+
+/// The conformance suite, then a short simulation of each store, on `backend`.
+fn certify<B: Backend>(args: &CheckArgs, backend: &B, report: &mut ConformanceReport) {
+    report.extend(run_conformance(backend));
+    if args.sim_seeds > 0 {
+        for store in [SimStore::DoneLedger, SimStore::Findings] {
+            report.outcomes.push(crate::sim_cli::check_outcome(backend, store, args.sim_seeds, args.sim_ops));
+        }
     }
 }
 

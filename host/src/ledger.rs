@@ -3,6 +3,7 @@
 use core::fmt;
 use std::sync::Arc;
 
+use gossip_exec::Class;
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
 use gossip_persistence::identity::{OvidHash, PolicyHash, TenantId};
 use gossip_persistence::{
@@ -68,11 +69,14 @@ impl ComponentDoneLedger {
 
     /// Runs `f` on this ledger's raw instance: the test hook for inputs the
     /// Rust types cannot represent. A wasmtime error resets the instance.
-    pub fn with_raw<T>(
+    ///
+    /// `f` runs on whichever thread is serving the instance, so it owns
+    /// what it uses (`Send + 'static`).
+    pub fn with_raw<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T>,
+        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
     ) -> Result<T, ComponentStoreError> {
-        self.shared.call("raw", |live| f(&mut live.store, &live.api, live.this))
+        self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
     }
 }
 
@@ -89,7 +93,7 @@ impl DoneLedger for ComponentDoneLedger {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let ovids: Vec<_> = ovid_hashes.iter().map(|o| convert::wit_digest(o.as_bytes())).collect();
-        let reply = self.shared.call("batch-get", |live| {
+        let reply = self.shared.call(Class::Data, "batch-get", move |live| {
             ledger(&live.api).call_batch_get(&mut live.store, live.this, tenant, policy, &ovids)
         })?;
         let d = decoder("batch-get");
@@ -107,7 +111,7 @@ impl DoneLedger for ComponentDoneLedger {
     ) -> Result<Vec<OvidHash>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
-        let reply = self.shared.call("list-done-hashes", |live| {
+        let reply = self.shared.call(Class::Data, "list-done-hashes", move |live| {
             ledger(&live.api).call_list_done_hashes(&mut live.store, live.this, tenant, policy)
         })?;
         let d = decoder("list-done-hashes");
@@ -121,7 +125,7 @@ impl DoneLedger for ComponentDoneLedger {
     ) -> Result<Option<usize>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
-        let reply = self.shared.call("count-done-hashes", |live| {
+        let reply = self.shared.call(Class::Data, "count-done-hashes", move |live| {
             ledger(&live.api).call_count_done_hashes(&mut live.store, live.this, tenant, policy)
         })?;
         let d = decoder("count-done-hashes");
@@ -129,11 +133,13 @@ impl DoneLedger for ComponentDoneLedger {
     }
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<ComponentDoneLedgerHandle, ComponentStoreError> {
-        let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
+        // The request runs on whichever thread is combining, so it owns its
+        // rows: one clone of the native records, lowered in place from there.
+        let records = records.to_vec();
         let d = decoder("batch-upsert");
-        let export = self.shared.runtime().batch_upsert_export();
-        let mut slot = self.shared.lock()?;
-        let reply = self.shared.call_in(&mut slot, "batch-upsert", |live| {
+        let export = *self.shared.runtime().batch_upsert_export();
+        let called = self.shared.call_at(Class::Data, "batch-upsert", move |live| {
+            let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
             let func = live
                 .instance
                 .get_func(&mut live.store, export)
@@ -146,8 +152,7 @@ impl DoneLedger for ComponentDoneLedger {
                 Err(e) => Err(e),
             })
         });
-        let generation = Shared::<LedgerFlavor>::generation(&slot);
-        drop(slot);
+        let (reply, generation) = (called.result, called.generation);
         // Auto-completed writes are already finished: wake any waiter.
         self.shared.wake();
         let (write, op_id) = reply?.map_err(|e| d.error(e))?;
@@ -163,15 +168,17 @@ impl DoneLedger for ComponentDoneLedger {
 impl DoneLedgerInspect for ComponentDoneLedger {
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, ComponentStoreError> {
         let wit_key = convert::key(key);
-        let reply = self
-            .shared
-            .call("get-record", |live| ledger(&live.api).call_get_record(&mut live.store, live.this, wit_key))?;
+        let reply = self.shared.call(Class::Data, "get-record", move |live| {
+            ledger(&live.api).call_get_record(&mut live.store, live.this, wit_key)
+        })?;
         let d = decoder("get-record");
         reply.map_err(|e| d.error(e))?.as_ref().map(|r| d.done_record(r)).transpose()
     }
 
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, ComponentStoreError> {
-        let reply = self.shared.call("snapshot", |live| ledger(&live.api).call_snapshot(&mut live.store, live.this))?;
+        let reply = self
+            .shared
+            .call(Class::Data, "snapshot", |live| ledger(&live.api).call_snapshot(&mut live.store, live.this))?;
         let d = decoder("snapshot");
         reply.map_err(|e| d.error(e))?.iter().map(|r| d.done_record(r)).collect()
     }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
+use gossip_suite::conformance::CheckOutcome;
 use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::sweep::{SeedOutcome, SimMode, SimRunSpec, SimStore, default_threads, run_parallel};
 use gossip_suite::{Backend, NativeBackend};
@@ -171,4 +172,40 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+/// One `check` row: `seeds` stormy seeds of `ops` ops on `store`, through
+/// the same sweep as `gossip-host sim` (so a failure names its replay).
+pub(crate) fn check_outcome<B: Backend>(backend: &B, store: SimStore, seeds: u64, ops: usize) -> CheckOutcome {
+    let spec = SimRunSpec { store, level: FaultLevel::Stormy, mode: SimMode::Run { safety_ops: ops, liveness_ops: 0 } };
+    let seed_list: Vec<u64> = (0..seeds).collect();
+    let started = Instant::now();
+    let results = spec.sweep(backend, &seed_list, default_threads().max(1), &|_| {});
+    let mut ops_run = 0;
+    let mut failure = None;
+    for (seed, result) in results {
+        let message = match result {
+            Ok(outcome) => {
+                ops_run += outcome.ops;
+                outcome.failure.or_else(|| {
+                    (outcome.violations > 0).then(|| format!("{} invariant violations", outcome.violations))
+                })
+            }
+            Err(message) => Some(message),
+        };
+        if let (None, Some(message)) = (&failure, message) {
+            failure = Some(format!(
+                "seed {seed}: {message} (replay: gossip-host sim {} --seed {seed} --log)",
+                spec.options()
+            ));
+        }
+    }
+    CheckOutcome {
+        group: "simulation",
+        name: store.name(),
+        backend: backend.name().to_owned(),
+        passed: failure.is_none(),
+        detail: failure.unwrap_or_else(|| format!("{seeds} {} seeds, {ops_run} ops, no violation", spec.level)),
+        elapsed: started.elapsed(),
+    }
 }

@@ -3,6 +3,7 @@
 use core::fmt;
 use std::sync::Arc;
 
+use gossip_exec::Class;
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
     OccurrenceRecord,
@@ -68,14 +69,14 @@ impl ComponentFindingsSink {
     }
 
     /// Runs `f` on this sink's raw instance (see `ComponentDoneLedger::with_raw`).
-    pub fn with_raw<T>(
+    pub fn with_raw<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T>,
+        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
     ) -> Result<T, ComponentStoreError> {
-        self.shared.call("raw", |live| f(&mut live.store, &live.api, live.this))
+        self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
     }
 
-    fn lookup<T>(
+    fn lookup<T: Send + 'static>(
         &self,
         operation: &'static str,
         tenant_id: TenantId,
@@ -88,12 +89,14 @@ impl ComponentFindingsSink {
             crate::bindings::exports::gossip::persistence::types::Digest,
         ) -> wasmtime::Result<
             Result<Option<T>, crate::bindings::exports::gossip::persistence::types::StoreError>,
-        >,
+        > + Send
+        + 'static,
     ) -> Result<Option<T>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let id = convert::wit_digest(id);
-        let reply =
-            self.shared.call(operation, |live| call(sink(&live.api), &mut live.store, live.this, tenant, id))?;
+        let reply = self
+            .shared
+            .call(Class::Data, operation, move |live| call(sink(&live.api), &mut live.store, live.this, tenant, id))?;
         reply.map_err(|e| decoder(operation).error(e))
     }
 }
@@ -107,8 +110,8 @@ impl FindingsSink for ComponentFindingsSink {
         let occurrences: Vec<_> = batch.occurrences().iter().map(convert::occurrence).collect();
         let observations: Vec<_> = batch.observations().iter().map(convert::observation).collect();
         let d = decoder("upsert-batch");
-        let mut slot = self.shared.lock()?;
-        let reply = self.shared.call_in(&mut slot, "upsert-batch", |live| {
+        // The converted rows are already owned: moved in, not copied again.
+        let called = self.shared.call_at(Class::Data, "upsert-batch", move |live| {
             let reply = sink(&live.api).call_upsert_batch(
                 &mut live.store,
                 live.this,
@@ -121,8 +124,7 @@ impl FindingsSink for ComponentFindingsSink {
                 Err(e) => Err(e),
             })
         });
-        let generation = Shared::<SinkFlavor>::generation(&slot);
-        drop(slot);
+        let (reply, generation) = (called.result, called.generation);
         self.shared.wake();
         let (write, op_id) = reply?.map_err(|e| d.error(e))?;
         Ok(ComponentFindingsHandle {
@@ -138,9 +140,9 @@ impl FindingsConformanceProbe for ComponentFindingsSink {
     type Error = ComponentStoreError;
 
     fn durable_counts(&self) -> Result<DurableFindingsCounts, ComponentStoreError> {
-        let reply = self
-            .shared
-            .call("durable-counts", |live| sink(&live.api).call_durable_counts(&mut live.store, live.this))?;
+        let reply = self.shared.call(Class::Data, "durable-counts", |live| {
+            sink(&live.api).call_durable_counts(&mut live.store, live.this)
+        })?;
         reply.map(|c| convert::counts(&c)).map_err(|e| decoder("durable-counts").error(e))
     }
 }
@@ -175,15 +177,15 @@ impl FindingsInspect for ComponentFindingsSink {
     }
 
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, ComponentStoreError> {
-        let reply = self
-            .shared
-            .call("findings-snapshot", |live| sink(&live.api).call_findings_snapshot(&mut live.store, live.this))?;
+        let reply = self.shared.call(Class::Data, "findings-snapshot", |live| {
+            sink(&live.api).call_findings_snapshot(&mut live.store, live.this)
+        })?;
         let d = decoder("findings-snapshot");
         Ok(reply.map_err(|e| d.error(e))?.iter().map(Decoder::finding).collect())
     }
 
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, ComponentStoreError> {
-        let reply = self.shared.call("occurrences-snapshot", |live| {
+        let reply = self.shared.call(Class::Data, "occurrences-snapshot", |live| {
             sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this)
         })?;
         let d = decoder("occurrences-snapshot");
@@ -191,7 +193,7 @@ impl FindingsInspect for ComponentFindingsSink {
     }
 
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, ComponentStoreError> {
-        let reply = self.shared.call("observations-snapshot", |live| {
+        let reply = self.shared.call(Class::Data, "observations-snapshot", |live| {
             sink(&live.api).call_observations_snapshot(&mut live.store, live.this)
         })?;
         let d = decoder("observations-snapshot");

@@ -13,6 +13,10 @@ use core::marker::PhantomData;
 use crate::sync::{Arc, AtomicU8, Ordering, Thread, UnsafeCell, thread};
 
 const EMPTY: u8 = 0;
+/// Polls a waiter makes, yielding between them, before it parks.
+#[cfg(not(loom))]
+const SPIN_BEFORE_PARK: u32 = 16;
+
 /// The receiver is parked, or about to park, and needs an unpark.
 const WAITING: u8 = 1;
 const READY: u8 = 2;
@@ -105,6 +109,18 @@ impl<T> Receiver<T> {
     /// Blocks (parks) until the value is published; `Err(Closed)` if the
     /// publisher was dropped without publishing or the value was taken.
     pub fn wait(mut self) -> Result<T, Closed> {
+        // A combined request usually finishes within a few microseconds,
+        // well under the cost of a park/unpark round trip, so poll briefly
+        // (yielding the core to the combiner) before registering to sleep.
+        // loom explores the parking protocol below; a spin would only add
+        // states to it, so the model builds without this phase.
+        #[cfg(not(loom))]
+        for _ in 0..SPIN_BEFORE_PARK {
+            if let Some(value) = self.try_take()? {
+                return Ok(value);
+            }
+            thread::yield_now();
+        }
         loop {
             if let Some(value) = self.try_take()? {
                 return Ok(value);

@@ -46,9 +46,10 @@ fn wit_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
 
 /// Submits raw records and returns the decoded error (a success is a bug).
 fn raw_upsert(ledger: &ComponentDoneLedger, records: &[wit::DoneRecord]) -> ComponentStoreError {
+    let records = records.to_vec();
     let reply = ledger
-        .with_raw(|store, api, this| {
-            api.gossip_persistence_done_ledger().done_ledger().call_batch_upsert(store, this, records)
+        .with_raw(move |store, api, this| {
+            api.gossip_persistence_done_ledger().done_ledger().call_batch_upsert(store, this, &records)
         })
         .expect("bad input must not trap");
     match reply {
@@ -95,7 +96,7 @@ fn digests_cross_as_little_endian_words() {
     ledger.batch_upsert(std::slice::from_ref(&row)).expect("submit").wait().expect("durable");
     let hand_made = (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908, 0x1716_1514_1312_1110, 0x1f1e_1d1c_1b1a_1918);
     let reply = ledger
-        .with_raw(|store, api, this| {
+        .with_raw(move |store, api, this| {
             api.gossip_persistence_done_ledger().done_ledger().call_batch_get(
                 store,
                 this,
@@ -246,9 +247,10 @@ fn raw_findings(
     o: &[wit::Occurrence],
     obs: &[wit::Observation],
 ) -> ComponentStoreError {
+    let (f, o, obs) = (f.to_vec(), o.to_vec(), obs.to_vec());
     let reply = sink
-        .with_raw(|store, api, this| {
-            api.gossip_persistence_findings().findings_sink().call_upsert_batch(store, this, f, o, obs)
+        .with_raw(move |store, api, this| {
+            api.gossip_persistence_findings().findings_sink().call_upsert_batch(store, this, &f, &o, &obs)
         })
         .expect("bad input must not trap");
     match reply {

@@ -33,6 +33,17 @@ fn check_json_reports_every_check() {
     assert_eq!(checks.len() as u64, report["total"].as_u64().expect("total"));
     assert!(checks.iter().any(|c| c["backend"] == "native"));
     assert!(checks.iter().any(|c| c["backend"] == "component"));
+    // The short simulation runs after the suite: one row per store and backend.
+    for backend in ["native", "component"] {
+        for store in ["done-ledger", "findings"] {
+            let row = checks
+                .iter()
+                .find(|c| c["group"] == "simulation" && c["name"] == store && c["backend"] == backend)
+                .unwrap_or_else(|| panic!("no simulation/{store} row for {backend}"));
+            assert_eq!(row["passed"], true, "{row}");
+            assert!(row["detail"].as_str().is_some_and(|d| d.starts_with("4 stormy seeds")), "{row}");
+        }
+    }
 }
 
 #[test]
@@ -43,6 +54,16 @@ fn check_fails_on_the_broken_fixture() {
     assert!(stderr.contains("conformance checks failed against gossip_broken_guest.wasm"), "{stderr}");
     assert!(stderr.contains("trapped"), "{stderr}");
     assert!(!stderr.contains("panicked"), "the host must not panic: {stderr}");
+    // The simulation rows fail too, each naming the command that replays it.
+    let stdout = text(&out.stdout);
+    for store in ["done-ledger", "findings"] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("simulation/{store} ")))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(row.contains("FAIL"), "{row}");
+    }
+    assert!(stdout.contains("replay: gossip-host sim --store done-ledger"), "{stdout}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod boundary;
 mod cli;
+mod concurrency;
 mod conformance;
 mod cross_thread;
 mod differential;

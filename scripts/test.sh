@@ -14,7 +14,9 @@ if ! command -v coqc >/dev/null; then
 fi
 
 step "workspace tests (native stores, component, conformance, simulation)"
-cargo test --workspace --locked
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$results"
 
 if [ -x scripts/loom.sh ]; then
   step "loom model checks"
@@ -25,3 +27,7 @@ if [ -f proofs/check.sh ]; then
   step "Coq proofs"
   bash proofs/check.sh
 fi
+
+# One closing line over every cargo test binary (loom and Coq above fail the
+# script on their own if anything is wrong).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "\nsummary: %d passed, %d failed\n", p, f }' "$results"

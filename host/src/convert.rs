@@ -42,7 +42,9 @@ pub(crate) fn key(key: &DoneLedgerKey) -> wit::DoneKey {
     }
 }
 
-pub(crate) fn done_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
+/// A native row as the WIT value `batch-upsert` takes; public (re-exported
+/// as `to_wit_done_record`) for callers of the raw `with_raw` hook.
+pub fn done_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
     let p = record.provenance();
     wit::DoneRecord {
         key: key(record.key()),

@@ -31,6 +31,7 @@ pub mod sim_cli;
 mod sink;
 
 pub use backend::ComponentBackend;
+pub use convert::done_record as to_wit_done_record;
 pub use error::{BoundaryError, ComponentStoreError, FieldError};
 pub use ledger::{ComponentDoneLedger, ComponentDoneLedgerHandle};
 pub use runtime::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, HostState, Instance, LoadError, RuntimeConfig};

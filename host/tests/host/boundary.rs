@@ -2,7 +2,9 @@
 //! keeps its state. The raw exports take what the Rust types cannot express.
 
 use gossip_host::bindings::exports::gossip::persistence::types as wit;
-use gossip_host::{BoundaryError, ComponentDoneLedger, ComponentFindingsSink, ComponentStoreError, FieldError};
+use gossip_host::{
+    BoundaryError, ComponentDoneLedger, ComponentFindingsSink, ComponentStoreError, FieldError, to_wit_done_record,
+};
 use gossip_persistence::done_ledger::{DoneLedgerErrorCode, DoneLedgerRecord};
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{
@@ -20,28 +22,6 @@ use crate::support::{clean, failed, id, key, runtime};
 fn words(bytes: &[u8; 32]) -> wit::Digest {
     let word = |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
     (word(0), word(1), word(2), word(3))
-}
-
-fn wit_record(record: &DoneLedgerRecord) -> wit::DoneRecord {
-    let p = record.provenance();
-    wit::DoneRecord {
-        key: wit::DoneKey {
-            tenant_id: words(record.key().tenant_id().as_bytes()),
-            policy_hash: words(record.key().policy_hash().as_bytes()),
-            ovid_hash: words(record.key().ovid_hash().as_bytes()),
-        },
-        status: record.status().rank(),
-        bytes_scanned: record.bytes_scanned(),
-        findings_count: record.findings_count(),
-        provenance: wit::Provenance {
-            run_id: p.run_id().as_raw(),
-            shard_id: p.shard_id().as_raw(),
-            fence_epoch: p.fence_epoch().as_raw(),
-            started_at: p.started_at().as_raw(),
-            finished_at: p.finished_at().as_raw(),
-        },
-        error_code: record.error_code().map(|c| c.as_str().to_owned()),
-    }
 }
 
 /// Submits raw records and returns the decoded error (a success is a bug).
@@ -117,7 +97,7 @@ fn digests_cross_as_little_endian_words() {
 fn unknown_status_ranks_are_typed_errors() {
     let ledger = seeded_ledger();
     for rank in [0u8, 4, 9, 12, 255] {
-        let mut row = wit_record(&clean(key(1, 2, 5)));
+        let mut row = to_wit_done_record(&clean(key(1, 2, 5)));
         row.status = rank;
         assert_eq!(boundary(raw_upsert(&ledger, &[row])), BoundaryError::UnknownStatusRank(rank));
     }
@@ -129,14 +109,14 @@ fn invalid_error_codes_decode_to_the_native_errors() {
     let ledger = seeded_ledger();
     let long = "x".repeat(129);
     for code in ["", "   ", "bad\ncode", "ünïcode", long.as_str()] {
-        let mut row = wit_record(&failed(key(1, 2, 5), "io"));
+        let mut row = to_wit_done_record(&failed(key(1, 2, 5), "io"));
         row.error_code = Some(code.to_owned());
         let native = DoneLedgerErrorCode::try_new(code).expect_err("invalid natively too");
         let error = raw_upsert(&ledger, &[row]);
         assert_eq!(error, ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(native)));
     }
     // A findings count the status forbids cannot be built natively either.
-    let mut row = wit_record(&clean(key(1, 2, 5)));
+    let mut row = to_wit_done_record(&clean(key(1, 2, 5)));
     row.findings_count = 3;
     assert_eq!(
         raw_upsert(&ledger, &[row]),

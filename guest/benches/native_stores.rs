@@ -3,9 +3,7 @@
 //! and 1,000-chain findings batches (new and replayed), plus the resident
 //! bytes per stored done-ledger row, measured with a counting allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use gossip_persistence::done_ledger::{
@@ -18,51 +16,10 @@ use gossip_persistence::identity::{
 };
 use gossip_persistence::{CommitHandle, DoneLedger, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink};
 
-/// Counts live heap bytes (allocated minus freed) for the whole process.
-struct CountingAllocator;
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-
-fn signed(size: usize) -> isize {
-    isize::try_from(size).unwrap_or(isize::MAX)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counter is bookkeeping only.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded verbatim; the caller upholds `alloc`'s contract.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(signed(layout.size()), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded verbatim.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(signed(layout.size()), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded verbatim.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(signed(layout.size()), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded verbatim.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE_BYTES.fetch_add(signed(new_size) - signed(layout.size()), Ordering::Relaxed);
-        }
-        new
-    }
-}
+use counting_alloc::{CountingAllocator, live_bytes};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -222,12 +179,12 @@ fn bench_findings(c: &mut Criterion) {
 /// Live heap bytes per durable row after inserting `RESIDENT_ROWS` rows,
 /// with the input batches already freed. Printed, never asserted.
 fn report_resident_bytes() {
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     let ledger = InMemoryDoneLedger::new();
     for start in (0..RESIDENT_ROWS).step_by(BATCH) {
         upsert(&ledger, &done_rows(start as u64, BATCH, 1));
     }
-    let after = LIVE_BYTES.load(Ordering::Relaxed);
+    let after = live_bytes();
     let rows = ledger.len().expect("len");
     let per_row = (after - before) as f64 / rows as f64;
     eprintln!(

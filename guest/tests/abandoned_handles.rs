@@ -6,48 +6,14 @@
 //!
 //! This binary holds a single test so no other test allocates concurrently.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use gossip_persistence::{
     CompletionOrder, DoneLedger, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl,
 };
 
-struct CountingAllocator;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-
-fn signed(size: usize) -> isize {
-    isize::try_from(size).unwrap_or(isize::MAX)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged; the counter is bookkeeping only.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded verbatim; the caller upholds `alloc`'s contract.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(signed(layout.size()), Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded verbatim.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(signed(layout.size()), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded verbatim.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE_BYTES.fetch_add(signed(new_size) - signed(layout.size()), Ordering::Relaxed);
-        }
-        new
-    }
-}
+use counting_alloc::{CountingAllocator, live_bytes};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -60,11 +26,11 @@ const MAX_GROWTH_PER_WRITE: isize = 8;
 /// Live-heap growth over `rounds()` after one warm-up call.
 fn growth_after_warm_up(mut round: impl FnMut()) -> isize {
     round();
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     for _ in 0..3 {
         round();
     }
-    LIVE_BYTES.load(Ordering::Relaxed) - before
+    live_bytes() - before
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! The store core shared by both in-memory stores: one mutex over all state,
 //! one condvar that wakes every waiter whenever any write finishes.
+//!
+//! It is public so another backend (the SQLite peer) gets the same pending
+//! writes, releases and fault injection by supplying only a [`StoreBackend`].
 
 use std::collections::{HashMap, VecDeque};
 
@@ -10,19 +13,23 @@ use crate::control::{CompletionOrder, PendingWriteId};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The domain half of a store: what a payload does to durable state.
-pub(crate) trait StoreBackend: Send + 'static {
+pub trait StoreBackend: Send + 'static {
     type Payload: Send;
     type Receipt: Send;
-    type Durable: Send + Default;
+    type Durable: Send;
+    /// What a write can fail with: at least every reference store error
+    /// (the core's own faults and lookups arrive through `From`).
+    type Error: From<InMemoryPersistenceError> + Send;
     const STORE_KIND: InMemoryStoreKind;
 
     /// Runs under the store mutex, so it must not block. It must validate
     /// everything before changing anything: an Err leaves `durable` untouched.
-    fn apply(durable: &mut Self::Durable, payload: &Self::Payload) -> Result<Self::Receipt, InMemoryPersistenceError>;
+    fn apply(durable: &mut Self::Durable, payload: &Self::Payload) -> Result<Self::Receipt, Self::Error>;
 }
 
-type Op<B> = PendingOp<<B as StoreBackend>::Payload, <B as StoreBackend>::Receipt>;
-type Outcome<B> = Result<<B as StoreBackend>::Receipt, InMemoryPersistenceError>;
+type Op<B> = PendingOp<<B as StoreBackend>::Payload, <B as StoreBackend>::Receipt, <B as StoreBackend>::Error>;
+/// What waiting on one write yields.
+pub type Outcome<B> = Result<<B as StoreBackend>::Receipt, <B as StoreBackend>::Error>;
 
 pub(crate) struct StoreState<B: StoreBackend> {
     pub(crate) durable: B::Durable,
@@ -39,9 +46,9 @@ pub(crate) struct StoreState<B: StoreBackend> {
 }
 
 impl<B: StoreBackend> StoreState<B> {
-    fn new(auto_complete: bool) -> Self {
+    fn new(durable: B::Durable, auto_complete: bool) -> Self {
         Self {
-            durable: B::Durable::default(),
+            durable,
             ops: HashMap::new(),
             order: VecDeque::new(),
             next_op_id: 1,
@@ -56,7 +63,7 @@ impl<B: StoreBackend> StoreState<B> {
         self.ops.get(&op_id).is_some_and(PendingOp::is_pending)
     }
 
-    pub(crate) fn pending_count(&self) -> usize {
+    pub fn pending_count(&self) -> usize {
         self.ops.values().filter(|op| op.is_pending()).count()
     }
 
@@ -64,7 +71,7 @@ impl<B: StoreBackend> StoreState<B> {
     /// next, not by the write submitted next.
     fn apply(&mut self, payload: &B::Payload) -> Outcome<B> {
         if self.fail_commit.try_take() {
-            return Err(InMemoryPersistenceError::InjectedCommitFailure { store: B::STORE_KIND });
+            return Err(InMemoryPersistenceError::InjectedCommitFailure { store: B::STORE_KIND }.into());
         }
         B::apply(&mut self.durable, payload)
     }
@@ -99,14 +106,15 @@ impl<B: StoreBackend> StoreState<B> {
     }
 }
 
-pub(crate) struct StoreCore<B: StoreBackend> {
+pub struct StoreCore<B: StoreBackend> {
     state: Mutex<StoreState<B>>,
     cv: Condvar,
 }
 
 impl<B: StoreBackend> StoreCore<B> {
-    pub(crate) fn new(auto_complete: bool) -> Self {
-        Self { state: Mutex::new(StoreState::new(auto_complete)), cv: Condvar::new() }
+    /// A core over `durable`; with `auto_complete` off every write waits for a release.
+    pub fn new(durable: B::Durable, auto_complete: bool) -> Self {
+        Self { state: Mutex::new(StoreState::new(durable, auto_complete)), cv: Condvar::new() }
     }
 
     fn poisoned() -> InMemoryPersistenceError {
@@ -142,7 +150,8 @@ impl<B: StoreBackend> StoreCore<B> {
         self.cv.notify_one();
     }
 
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&B::Durable) -> T) -> Result<T, InMemoryPersistenceError> {
+    /// Runs `f` over durable state under the lock; it must not block.
+    pub fn read<T>(&self, f: impl FnOnce(&B::Durable) -> T) -> Result<T, InMemoryPersistenceError> {
         Ok(f(&self.lock()?.durable))
     }
 
@@ -151,26 +160,26 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(())
     }
 
-    pub(crate) fn set_auto_complete(&self, on: bool) -> Result<(), InMemoryPersistenceError> {
+    pub fn set_auto_complete(&self, on: bool) -> Result<(), InMemoryPersistenceError> {
         self.configure(|s| s.auto_complete = on)
     }
 
-    pub(crate) fn delay_next_writes(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn delay_next_writes(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
         self.configure(|s| s.delay_next.arm(count))
     }
 
-    pub(crate) fn fail_next_submissions(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn fail_next_submissions(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
         self.configure(|s| s.fail_submit.arm(count))
     }
 
-    pub(crate) fn fail_next_commits(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn fail_next_commits(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
         self.configure(|s| s.fail_commit.arm(count))
     }
 
     /// Accepts a write: a submission fault rejects it outright; otherwise it
     /// is either delayed until released or applied at once. (An associated
     /// function: loom's `Arc` cannot be a method receiver.)
-    pub(crate) fn submit(core: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
+    pub fn submit(core: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
         let mut state = core.lock()?;
         if state.fail_submit.try_take() {
             return Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND });
@@ -193,7 +202,7 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(StoreHandle { core: Arc::clone(core), op_id, settled: false })
     }
 
-    pub(crate) fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
+    pub fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
         let mut state = self.lock()?;
         loop {
             let next = match order {
@@ -210,7 +219,7 @@ impl<B: StoreBackend> StoreCore<B> {
         }
     }
 
-    pub(crate) fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, InMemoryPersistenceError> {
+    pub fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, InMemoryPersistenceError> {
         let mut state = self.lock()?;
         if !state.is_pending(op_id) {
             return Ok(false);
@@ -224,7 +233,7 @@ impl<B: StoreBackend> StoreCore<B> {
 
     /// Releases exactly the writes pending when called, applying them in the
     /// requested order; nothing can be submitted meanwhile (one lock hold).
-    pub(crate) fn release_all(&self, order: CompletionOrder) -> Result<usize, InMemoryPersistenceError> {
+    pub fn release_all(&self, order: CompletionOrder) -> Result<usize, InMemoryPersistenceError> {
         let mut state = self.lock()?;
         let mut ids: Vec<PendingWriteId> = state.order.iter().copied().filter(|id| state.is_pending(*id)).collect();
         if order == CompletionOrder::NewestFirst {
@@ -257,29 +266,37 @@ impl<B: StoreBackend> StoreCore<B> {
         });
     }
 
-    pub(crate) fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
+    pub fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
         let state = self.lock()?;
         Ok(state.order.iter().copied().filter(|id| state.is_pending(*id)).collect())
     }
 
-    pub(crate) fn pending_count(&self) -> Result<usize, InMemoryPersistenceError> {
+    pub fn pending_count(&self) -> Result<usize, InMemoryPersistenceError> {
         Ok(self.lock()?.pending_count())
     }
 
     fn wait(&self, op_id: PendingWriteId) -> Outcome<B> {
+        self.wait_inner(op_id)?
+    }
+
+    /// The outer error is the core's own (poisoned, unknown id); the inner
+    /// one is the write's outcome.
+    fn wait_inner(&self, op_id: PendingWriteId) -> Result<Outcome<B>, InMemoryPersistenceError> {
         let mut state = self.lock()?;
         loop {
             // Re-check after every wake-up: the condvar is shared by all
             // writes and may also wake spuriously.
             if let Some(result) = state.take_finished(op_id)? {
-                return result;
+                return Ok(result);
             }
             state = self.cv.wait(state).map_err(|_| Self::poisoned())?;
             // The planted bug: act on the first wake-up as if it were ours.
             #[cfg(loom_planted_bug = "no_recheck")]
-            return state
-                .take_finished(op_id)?
-                .unwrap_or(Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }));
+            return Ok(state.take_finished(op_id)?.unwrap_or(Err(InMemoryPersistenceError::UnknownOperation {
+                store: B::STORE_KIND,
+                op_id,
+            }
+            .into())));
         }
     }
 
@@ -302,19 +319,19 @@ impl<B: StoreBackend> StoreCore<B> {
 
 /// A claim on one accepted write. Dropping it unwaited cancels nothing: the
 /// write still applies when released; only its result is discarded.
-pub(crate) struct StoreHandle<B: StoreBackend> {
+pub struct StoreHandle<B: StoreBackend> {
     core: Arc<StoreCore<B>>,
     op_id: PendingWriteId,
     settled: bool,
 }
 
 impl<B: StoreBackend> StoreHandle<B> {
-    pub(crate) const fn operation_id(&self) -> PendingWriteId {
+    pub const fn operation_id(&self) -> PendingWriteId {
         self.op_id
     }
 
     /// Blocks until the write is released (from any thread) and returns its outcome.
-    pub(crate) fn wait(mut self) -> Outcome<B> {
+    pub fn wait(mut self) -> Outcome<B> {
         self.settled = true;
         self.core.wait(self.op_id)
     }
@@ -322,7 +339,7 @@ impl<B: StoreBackend> StoreHandle<B> {
     /// The outcome if the write has finished, without blocking (for
     /// single-threaded hosts such as a wasm instance). Once it has returned
     /// `Some`, the outcome is gone and further polls report `UnknownOperation`.
-    pub(crate) fn poll(&mut self) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+    pub fn poll(&mut self) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
         let outcome = self.core.poll(self.op_id)?;
         if outcome.is_some() {
             self.settled = true;

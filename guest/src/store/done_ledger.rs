@@ -49,9 +49,13 @@ impl StoreBackend for DoneLedgerBackend {
     type Payload = Vec<DoneLedgerRecord>;
     type Receipt = DoneLedgerCommitReceipt;
     type Durable = DoneLedgerDurable;
+    type Error = InMemoryPersistenceError;
     const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
 
-    fn apply(durable: &mut DoneLedgerDurable, records: &Vec<DoneLedgerRecord>) -> Result<DoneLedgerCommitReceipt, InMemoryPersistenceError> {
+    fn apply(
+        durable: &mut DoneLedgerDurable,
+        records: &Vec<DoneLedgerRecord>,
+    ) -> Result<DoneLedgerCommitReceipt, InMemoryPersistenceError> {
         for record in records {
             record.validate()?;
             let p = record.provenance();
@@ -101,7 +105,7 @@ impl InMemoryDoneLedger {
     }
 
     pub fn with_auto_complete(auto_complete: bool) -> Self {
-        Self { core: Arc::new(StoreCore::new(auto_complete)) }
+        Self { core: Arc::new(StoreCore::new(Default::default(), auto_complete)) }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -151,7 +155,9 @@ impl DoneLedger for InMemoryDoneLedger {
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<InMemoryDoneLedgerHandle, Self::Error> {
         if records.len() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(PersistenceInputError::BatchTooLarge { size: records.len(), max: RECOMMENDED_MAX_BATCH_SIZE }.into());
+            return Err(
+                PersistenceInputError::BatchTooLarge { size: records.len(), max: RECOMMENDED_MAX_BATCH_SIZE }.into()
+            );
         }
         Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, records.to_vec())? })
     }
@@ -197,7 +203,9 @@ impl InMemoryDoneLedgerHandle {
     }
 
     /// The outcome if the write has finished, without blocking.
-    pub fn poll(&mut self) -> Result<Option<Result<DoneLedgerCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
+    pub fn poll(
+        &mut self,
+    ) -> Result<Option<Result<DoneLedgerCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
         self.handle.poll()
     }
 }

@@ -52,17 +52,21 @@ impl StoreBackend for FindingsBackend {
     type Payload = FindingsPayload;
     type Receipt = FindingsCommitReceipt;
     type Durable = FindingsDurable;
+    type Error = InMemoryPersistenceError;
     const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::Findings;
 
     /// Validates every layer against the union of the batch and durable
     /// state, parents before children, and only then stores anything.
-    fn apply(durable: &mut FindingsDurable, payload: &FindingsPayload) -> Result<FindingsCommitReceipt, InMemoryPersistenceError> {
-        let mut findings: HashMap<(TenantId, FindingId), &FindingRecord> = HashMap::with_capacity(payload.findings.len());
+    fn apply(
+        durable: &mut FindingsDurable,
+        payload: &FindingsPayload,
+    ) -> Result<FindingsCommitReceipt, InMemoryPersistenceError> {
+        let mut findings: HashMap<(TenantId, FindingId), &FindingRecord> =
+            HashMap::with_capacity(payload.findings.len());
         for f in &payload.findings {
             let key = (f.tenant_id(), f.finding_id());
-            let fresh = check_immutable(key, f, &findings, &durable.findings).map_err(|()| {
-                InMemoryPersistenceError::FindingConflict { tenant_id: key.0, finding_id: key.1 }
-            })?;
+            let fresh = check_immutable(key, f, &findings, &durable.findings)
+                .map_err(|()| InMemoryPersistenceError::FindingConflict { tenant_id: key.0, finding_id: key.1 })?;
             if fresh {
                 findings.insert(key, f);
             }
@@ -120,7 +124,8 @@ impl StoreBackend for FindingsBackend {
             }
         }
 
-        let receipt = FindingsCommitReceipt::new(findings.len() as u64, occurrences.len() as u64, observations.len() as u64);
+        let receipt =
+            FindingsCommitReceipt::new(findings.len() as u64, occurrences.len() as u64, observations.len() as u64);
         for (key, f) in findings {
             durable.findings.entry(key).or_insert_with(|| f.clone());
         }
@@ -150,7 +155,7 @@ impl InMemoryFindingsSink {
     }
 
     pub fn with_auto_complete(auto_complete: bool) -> Self {
-        Self { core: Arc::new(StoreCore::new(auto_complete)) }
+        Self { core: Arc::new(StoreCore::new(Default::default(), auto_complete)) }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -173,7 +178,11 @@ impl FindingsSink for InMemoryFindingsSink {
     /// counter or op id is consumed; parent and conflict checks run at apply.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<InMemoryFindingsHandle, Self::Error> {
         if batch.total_records() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(PersistenceInputError::BatchTooLarge { size: batch.total_records(), max: RECOMMENDED_MAX_BATCH_SIZE }.into());
+            return Err(PersistenceInputError::BatchTooLarge {
+                size: batch.total_records(),
+                max: RECOMMENDED_MAX_BATCH_SIZE,
+            }
+            .into());
         }
         batch.validate_observation_identity()?;
         batch.validate_tenant_consistency()?;
@@ -211,7 +220,11 @@ impl FindingsInspect for InMemoryFindingsSink {
         self.core.read(|d| d.occurrences.get(&(tenant_id, id)).cloned())
     }
 
-    fn get_observation(&self, tenant_id: TenantId, id: ObservationId) -> Result<Option<ObservationRecord>, Self::Error> {
+    fn get_observation(
+        &self,
+        tenant_id: TenantId,
+        id: ObservationId,
+    ) -> Result<Option<ObservationRecord>, Self::Error> {
         self.core.read(|d| d.observations.get(&(tenant_id, id)).cloned())
     }
 
@@ -257,7 +270,9 @@ impl InMemoryFindingsHandle {
     }
 
     /// The outcome if the write has finished, without blocking.
-    pub fn poll(&mut self) -> Result<Option<Result<FindingsCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
+    pub fn poll(
+        &mut self,
+    ) -> Result<Option<Result<FindingsCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
         self.handle.poll()
     }
 }

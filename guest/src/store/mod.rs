@@ -7,6 +7,7 @@ mod error;
 mod findings;
 mod pending;
 
+pub use core::{Outcome, StoreBackend, StoreCore, StoreHandle};
 pub use countdown::Countdown;
 pub use done_ledger::{InMemoryDoneLedger, InMemoryDoneLedgerHandle};
 pub use error::{InMemoryPersistenceError, InMemoryStoreKind};

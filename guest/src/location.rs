@@ -25,10 +25,7 @@ pub struct Location {
 
 impl Location {
     /// An empty URL is stored as `None`.
-    pub fn try_new(
-        display: impl Into<String>,
-        url: Option<impl Into<String>>,
-    ) -> Result<Self, ConnectorInputError> {
+    pub fn try_new(display: impl Into<String>, url: Option<impl Into<String>>) -> Result<Self, ConnectorInputError> {
         let display = display.into();
         if display.is_empty() {
             return Err(ConnectorInputError::Empty { field: "Location.display" });

@@ -26,11 +26,7 @@ impl DoneLedgerProvenance {
         Self { run_id, shard_id, fence_epoch, started_at, finished_at }
     }
 
-    pub const fn from_write_context(
-        wc: &WriteContext,
-        started_at: LogicalTime,
-        finished_at: LogicalTime,
-    ) -> Self {
+    pub const fn from_write_context(wc: &WriteContext, started_at: LogicalTime, finished_at: LogicalTime) -> Self {
         Self::new(wc.run_id(), wc.shard_id(), wc.fence_epoch(), started_at, finished_at)
     }
 

@@ -106,11 +106,8 @@ impl DoneLedgerRecord {
         };
         let incoming_wins = incoming.winner_cmp(self) == Ordering::Greater;
         let (winner, loser) = if incoming_wins { (incoming, self) } else { (self, incoming) };
-        let error_code = if status.is_scanned() {
-            None
-        } else {
-            winner.error_code.clone().or_else(|| loser.error_code.clone())
-        };
+        let error_code =
+            if status.is_scanned() { None } else { winner.error_code.clone().or_else(|| loser.error_code.clone()) };
         Self::try_new(
             self.key,
             status,

@@ -14,13 +14,8 @@ pub enum DoneLedgerStatus {
 
 impl DoneLedgerStatus {
     /// Every status, in rank order.
-    pub const ALL: [Self; 5] = [
-        Self::FailedRetryable,
-        Self::FailedPermanent,
-        Self::Skipped,
-        Self::ScannedClean,
-        Self::ScannedWithFindings,
-    ];
+    pub const ALL: [Self; 5] =
+        [Self::FailedRetryable, Self::FailedPermanent, Self::Skipped, Self::ScannedClean, Self::ScannedWithFindings];
 
     pub const fn rank(self) -> u8 {
         self as u8

@@ -4,10 +4,9 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use crate::identity::{
-    FenceEpoch, FindingId, FindingIdInputs, LogicalTime, ObjectVersionId, ObservationId,
-    ObservationIdInputs, OccurrenceId, OccurrenceIdInputs, OvidHash, PolicyHash, RuleFingerprint,
-    RunId, SecretHash, ShardId, StableItemId, TenantId, derive_finding_id, derive_observation_id,
-    derive_occurrence_id,
+    FenceEpoch, FindingId, FindingIdInputs, LogicalTime, ObjectVersionId, ObservationId, ObservationIdInputs,
+    OccurrenceId, OccurrenceIdInputs, OvidHash, PolicyHash, RuleFingerprint, RunId, SecretHash, ShardId, StableItemId,
+    TenantId, derive_finding_id, derive_observation_id, derive_occurrence_id,
 };
 use crate::input_error::PersistenceInputError;
 use crate::location::Location;

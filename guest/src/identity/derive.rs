@@ -5,8 +5,8 @@ use core::fmt;
 use super::domain;
 use super::hashing::{CanonicalBytes, domain_hasher, finalize_32};
 use super::ids::{
-    ConnectorInstanceIdHash, FindingId, NormHash, ObjectVersionId, ObservationId, OccurrenceId,
-    OvidHash, PolicyHash, RuleFingerprint, SecretHash, StableItemId, TenantId, TenantSecretKey,
+    ConnectorInstanceIdHash, FindingId, NormHash, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
+    RuleFingerprint, SecretHash, StableItemId, TenantId, TenantSecretKey,
 };
 use crate::location::ConnectorInputError;
 
@@ -17,11 +17,7 @@ fn derive(context: &str, write: impl FnOnce(&mut blake3::Hasher)) -> [u8; 32] {
 }
 
 fn non_empty(field: &'static str, bytes: &[u8]) -> Result<(), ConnectorInputError> {
-    if bytes.is_empty() {
-        Err(ConnectorInputError::Empty { field })
-    } else {
-        Ok(())
-    }
+    if bytes.is_empty() { Err(ConnectorInputError::Empty { field }) } else { Ok(()) }
 }
 
 /// An 8-byte connector name: printable ASCII, zero-padded on the right.
@@ -57,9 +53,7 @@ impl fmt::Debug for ConnectorTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let end = self.0.iter().position(|&b| b == 0).unwrap_or(8);
         let (name, pad) = self.0.split_at(end);
-        let clean = !name.is_empty()
-            && name.iter().all(|b| (0x21..=0x7e).contains(b))
-            && pad.iter().all(|&b| b == 0);
+        let clean = !name.is_empty() && name.iter().all(|b| (0x21..=0x7e).contains(b)) && pad.iter().all(|&b| b == 0);
         match core::str::from_utf8(name) {
             Ok(text) if clean => write!(f, "ConnectorTag({text:?})"),
             _ => {
@@ -82,9 +76,7 @@ impl CanonicalBytes for ConnectorTag {
 impl ConnectorInstanceIdHash {
     pub fn from_instance_id_bytes(instance_id: &[u8]) -> Result<Self, ConnectorInputError> {
         non_empty("ConnectorInstanceId", instance_id)?;
-        Ok(Self::from_bytes(derive(domain::CONNECTOR_INSTANCE_ID, |h| {
-            instance_id.write_canonical(h)
-        })))
+        Ok(Self::from_bytes(derive(domain::CONNECTOR_INSTANCE_ID, |h| instance_id.write_canonical(h))))
     }
 }
 

@@ -146,11 +146,7 @@ impl PartialEq for TenantSecretKey {
         // Accumulate every byte difference so the time taken does not depend
         // on where the first differing byte is; black_box stops the compiler
         // from turning the fold back into an early-exit comparison.
-        let diff = self
-            .0
-            .iter()
-            .zip(other.0.iter())
-            .fold(0u8, |acc, (a, b)| acc | core::hint::black_box(a ^ b));
+        let diff = self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | core::hint::black_box(a ^ b));
         core::hint::black_box(diff) == 0
     }
 }

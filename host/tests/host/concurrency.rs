@@ -125,9 +125,11 @@ fn four_threads_share_one_ledger_and_every_write_joins() {
                 })
             })
             .collect();
-        let committed = workers.into_iter().flat_map(|w| w.join().expect("no worker panicked")).collect();
+        // Join every worker before judging any: a failed assertion must stop
+        // the releaser too, or the scope would wait for it forever.
+        let outcomes: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
         done.store(true, Ordering::Release);
-        committed
+        outcomes.into_iter().flat_map(|o| o.expect("no worker panicked")).collect()
     });
     assert_eq!(ledger.pending_count().expect("control"), 0, "every write was waited for");
 

@@ -1,60 +1,120 @@
-//! Builds the guest (and the broken test fixture) for `wasm32-unknown-unknown`
-//! with a nested cargo, then encodes each core module into a component with
-//! `wit-component`, so a fresh clone needs no manual step and no CLI install.
+//! Builds the wasm crates (the guest store, the broken test fixture and the
+//! example scanning worker) for `wasm32-unknown-unknown` with nested cargo
+//! builds, encodes each core module into a component with `wit-component`,
+//! and plugs the store into the worker with `wac-graph`, so a fresh clone
+//! needs no manual step and no CLI install.
 //!
-//! The nested build has its own target directory (sharing the outer one
-//! would block forever on cargo's build-directory lock) and an environment
-//! stripped of the outer build's flags and wrappers (`--cfg loom`, clippy,
-//! coverage, a native `--target`) which must not leak into the wasm build.
+//! The nested builds have their own target directories (sharing the outer
+//! one would block forever on cargo's build-directory lock) and an
+//! environment stripped of the outer build's flags and wrappers (`--cfg
+//! loom`, clippy, coverage, a native `--target`) which must not leak into
+//! the wasm build.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (package, library file stem) of every component this crate bundles.
-const COMPONENTS: [(&str, &str); 2] =
-    [("gossip-persistence", "gossip_persistence"), ("gossip-broken-guest", "gossip_broken_guest")];
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions};
+
+/// One nested cargo build.
+struct WasmBuild {
+    /// Its target directory, under the outer target directory.
+    dir: &'static str,
+    /// (package, library file stem) of every component it yields.
+    components: &'static [(&'static str, &'static str)],
+    features: &'static [&'static str],
+}
+
+/// The worker links `gossip-persistence` as a library, without the
+/// `component` feature that makes the guest export the store; cargo unifies
+/// a package's features across one build, so the worker gets a build (and,
+/// since the guest's cdylib and rlib file names carry no feature hash, a
+/// directory) of its own.
+const BUILDS: [WasmBuild; 2] = [
+    WasmBuild {
+        dir: "guest-wasm",
+        components: &[("gossip-persistence", "gossip_persistence"), ("gossip-broken-guest", "gossip_broken_guest")],
+        // Cargo enables a plain feature name on every selected package
+        // that declares it (only the guest does); the `package/feature`
+        // form is silently ignored here.
+        features: &["component"],
+    },
+    WasmBuild {
+        dir: "worker-wasm",
+        components: &[("gossip-scanning-worker", "gossip_scanning_worker")],
+        features: &[],
+    },
+];
+
+/// The worker with the store plugged in.
+const PLUGGED_WORKER: &str = "scanning_worker_with_store";
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let workspace = manifest_dir.parent().ok_or("host crate has no parent directory")?.to_path_buf();
-    for watched in ["wit", "guest/src", "guest/Cargo.toml", "Cargo.lock", "Cargo.toml", "host/fixtures/broken-guest"] {
+    for watched in [
+        "wit",
+        "guest/src",
+        "guest/Cargo.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+        "host/fixtures/broken-guest",
+        "examples/scanning-worker",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
 
     let target_root = env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
     let target_root = if target_root.is_absolute() { target_root } else { workspace.join(target_root) };
-    let nested_target = target_root.join("guest-wasm");
-    build_wasm(&workspace, &nested_target)?;
-
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let published = target_root.join("components");
     fs::create_dir_all(&published).map_err(|e| format!("cannot create {}: {e}", published.display()))?;
-    for (package, stem) in COMPONENTS {
-        let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{stem}.wasm"));
-        let module = fs::read(&module_path).map_err(|e| format!("cannot read {}: {e}", module_path.display()))?;
-        let component = encode(&module).map_err(|e| format!("cannot encode {package} as a component: {e:#}"))?;
+    let publish = |stem: &str, component: &[u8]| -> Result<(), String> {
         let file = format!("{stem}.wasm");
-        write_atomically(&out_dir.join(&file), &component)?;
+        write_atomically(&out_dir.join(&file), component)?;
         let stable = published.join(&file);
-        write_atomically(&stable, &component)?;
+        write_atomically(&stable, component)?;
         let var = format!("GOSSIP_COMPONENT_{}", stem.to_uppercase());
         println!("cargo:rustc-env={var}={}", stable.display());
+        Ok(())
+    };
+
+    let mut encoded = Vec::new();
+    for build in &BUILDS {
+        let nested_target = target_root.join(build.dir);
+        build_wasm(&workspace, &nested_target, build)?;
+        for &(package, stem) in build.components {
+            let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{stem}.wasm"));
+            let module = fs::read(&module_path).map_err(|e| format!("cannot read {}: {e}", module_path.display()))?;
+            let component = encode(&module).map_err(|e| format!("cannot encode {package} as a component: {e:#}"))?;
+            publish(stem, &component)?;
+            encoded.push((stem, component));
+        }
     }
-    Ok(())
+
+    let component = |stem: &str| {
+        encoded.iter().find(|(s, _)| *s == stem).map(|(_, c)| c.clone()).ok_or(format!("{stem} was not built"))
+    };
+    let plugged = plug_store(component("gossip_persistence")?, component("gossip_scanning_worker")?)
+        .map_err(|e| format!("cannot plug the store into the scanning worker: {e:#}"))?;
+    publish(PLUGGED_WORKER, &plugged)
 }
 
-fn build_wasm(workspace: &Path, nested_target: &Path) -> Result<(), String> {
+fn build_wasm(workspace: &Path, nested_target: &Path, build: &WasmBuild) -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
         .args(["build", "--release", "--locked", "--lib", "--target", WASM_TARGET, "--target-dir"])
         .arg(nested_target);
-    for (package, _) in COMPONENTS {
+    for (package, _) in build.components {
         cmd.args(["-p", package]);
+    }
+    if !build.features.is_empty() {
+        cmd.args(["--features", &build.features.join(",")]);
     }
     for (key, _) in env::vars_os() {
         let Some(key) = key.to_str() else { continue };
@@ -71,18 +131,60 @@ fn build_wasm(workspace: &Path, nested_target: &Path) -> Result<(), String> {
     // One codegen unit and LTO make the component smaller and its calls
     // faster; the wasm build is small enough for this to cost little.
     cmd.env("CARGO_PROFILE_RELEASE_LTO", "true").env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
-    let status = cmd.status().map_err(|e| format!("cannot run cargo for the wasm guest: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("cannot run cargo for the wasm crates: {e}"))?;
     if status.success() {
         Ok(())
     } else {
         Err(format!(
-            "building the wasm guest failed ({status}); is the target installed? `rustup target add {WASM_TARGET}`"
+            "building the wasm crates in {} failed ({status}); is the target installed? `rustup target add {WASM_TARGET}`",
+            build.dir
         ))
     }
 }
 
 fn encode(module: &[u8]) -> anyhow::Result<Vec<u8>> {
     wit_component::ComponentEncoder::default().module(module)?.validate(true).encode()
+}
+
+/// The interface that defines the records and errors of the store's API.
+const STORE_TYPES: &str = "gossip:persistence/types@0.1.0";
+
+/// One component holding an instance of the store whose exports satisfy
+/// every import of an instance of the worker, and exporting what the worker
+/// exports, so it imports nothing. (`wac_graph::plug` does the wiring, but
+/// neither reports an import it left open nor exports the types below.)
+fn plug_store(store: Vec<u8>, worker: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+    let mut graph = CompositionGraph::new();
+    let store = Package::from_bytes("gossip:persistence", None, store, graph.types_mut())?;
+    let store = graph.register_package(store)?;
+    let worker = Package::from_bytes("gossip:scanning-worker", None, worker, graph.types_mut())?;
+    let worker = graph.register_package(worker)?;
+    let names = |package: wac_graph::PackageId, imports: bool| {
+        let world = &graph.types()[graph[package].ty()];
+        let items = if imports { &world.imports } else { &world.exports };
+        items.keys().cloned().collect::<Vec<_>>()
+    };
+    let (needed, offered) = (names(worker, true), names(worker, false));
+
+    let store_instance = graph.instantiate(store);
+    let worker_instance = graph.instantiate(worker);
+    for name in &needed {
+        let export = graph
+            .alias_instance_export(store_instance, name)
+            .map_err(|e| anyhow::anyhow!("the store does not export `{name}`, which the worker imports: {e}"))?;
+        // Type-checks the store's export against the worker's import.
+        graph.set_instantiation_argument(worker_instance, name, export)?;
+    }
+    // The worker's functions take and return the store's records; a
+    // component may only export functions whose named types it has already
+    // exported (or imported), so the types interface goes first.
+    let types = graph.alias_instance_export(store_instance, STORE_TYPES)?;
+    graph.export(types, STORE_TYPES)?;
+    for name in &offered {
+        let export = graph.alias_instance_export(worker_instance, name)?;
+        graph.export(export, name)?;
+    }
+    Ok(graph.encode(EncodeOptions::default())?)
 }
 
 /// Another build (debug and release hosts, a bench) may write the same file

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: installs what is missing, then the Rust
-# workspace tests (which include the rivet traceability check), the loom
-# model checks, and the Coq proofs.
+# workspace tests (which include the rivet traceability check and the
+# composed-worker test), the Node host's test through jco, the loom model
+# checks, and the Coq proofs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ step "workspace tests (native stores, component, conformance, simulation)"
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$results"
+
+step "Node host (jco transpile, node --test)"
+scripts/node-test.sh
 
 if [ -x scripts/loom.sh ]; then
   step "loom model checks"

@@ -1,14 +1,15 @@
 //! Persistence for gossip workers: the contract types, the `DoneLedger` and
 //! `FindingsSink` traits, and in-memory stores with the reference semantics.
 //!
-//! The same crate builds natively and, for `wasm32`, as a WebAssembly
-//! component exporting the `gossip:persistence` WIT world.
-// The wasm build's generated component bindings need unsafe code, so there
-// the crate denies it and the one binding module opts out.
-#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
-#![cfg_attr(target_arch = "wasm32", deny(unsafe_code))]
+//! The same crate builds natively and, for `wasm32` with the `component`
+//! feature, as a WebAssembly component exporting the `gossip:persistence`
+//! WIT world.
+// The component build's generated bindings need unsafe code, so there the
+// crate denies it and the one binding module opts out.
+#![cfg_attr(not(all(target_arch = "wasm32", feature = "component")), forbid(unsafe_code))]
+#![cfg_attr(all(target_arch = "wasm32", feature = "component"), deny(unsafe_code))]
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 
 pub mod contract;

@@ -126,7 +126,7 @@ impl Decoder {
         }
     }
 
-    fn input(&self, error: wit::InputError) -> Result<PersistenceInputError, ComponentStoreError> {
+    pub(crate) fn input(&self, error: wit::InputError) -> Result<PersistenceInputError, ComponentStoreError> {
         use PersistenceInputError as E;
         use wit::InputError as W;
         Ok(match error {

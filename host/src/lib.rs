@@ -29,6 +29,7 @@ mod runtime;
 mod shared;
 pub mod sim_cli;
 mod sink;
+pub mod worker;
 
 pub use backend::ComponentBackend;
 pub use convert::done_record as to_wit_done_record;

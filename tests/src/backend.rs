@@ -3,8 +3,8 @@
 //! reference error type so results can be compared across backends.
 
 use gossip_persistence::{
-    DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink,
-    InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError, StoreControl,
+    DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryDoneLedger,
+    InMemoryFindingsSink, InMemoryPersistenceError, StoreControl,
 };
 
 /// Reads a backend error as the reference store error, when it is one.
@@ -29,7 +29,13 @@ pub trait SuiteLedger:
 
 impl<T> SuiteLedger for T
 where
-    T: DoneLedger + DoneLedgerInspect + StoreControl<ControlError = <T as DoneLedger>::Error> + Clone + Send + Sync + 'static,
+    T: DoneLedger
+        + DoneLedgerInspect
+        + StoreControl<ControlError = <T as DoneLedger>::Error>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     <T as DoneLedger>::Error: AsStoreError,
 {
     type E = <T as DoneLedger>::Error;

@@ -7,6 +7,8 @@ mod concurrency;
 mod conformance;
 mod cross_thread;
 mod differential;
+mod node_scenario;
 mod shape;
 mod support;
 mod traps;
+mod worker;

@@ -4,8 +4,8 @@
 //! written once and runs on any [`Backend`](crate::Backend).
 
 pub mod context;
-mod driver;
 pub mod done_ledger;
+mod driver;
 pub mod fast_hash;
 pub mod findings;
 pub mod pending;

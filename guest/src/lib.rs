@@ -16,6 +16,7 @@ pub mod contract;
 pub mod control;
 pub mod done_ledger;
 pub mod findings;
+mod hash;
 pub mod identity;
 pub mod input_error;
 pub mod location;

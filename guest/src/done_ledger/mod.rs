@@ -7,7 +7,7 @@ mod receipt;
 mod record;
 mod status;
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, HashMapExt};
 
 pub use error_code::{DoneLedgerErrorCode, MAX_DONE_LEDGER_ERROR_CODE_SIZE};
 pub use key::DoneLedgerKey;

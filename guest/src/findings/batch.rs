@@ -1,6 +1,6 @@
 //! A borrowed batch of findings-layer records and its submit-time checks.
 
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 use super::records::{FindingRecord, ObservationRecord, OccurrenceRecord};
 use crate::identity::TenantId;

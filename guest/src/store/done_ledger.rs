@@ -1,7 +1,7 @@
 //! `InMemoryDoneLedger`: the done-ledger over the store core.
 
+use crate::hash::HashMap;
 use core::fmt;
-use std::collections::HashMap;
 
 use super::core::{StoreBackend, StoreCore, StoreHandle};
 use super::error::{InMemoryPersistenceError, InMemoryStoreKind};
@@ -67,19 +67,18 @@ impl StoreBackend for DoneLedgerBackend {
                 .into());
             }
         }
-        let deduped = dedupe_batch(records)?;
+        let mut rows = dedupe_batch(records)?;
+        // The receipt counts what the batch carried, not the merged rows.
+        let receipt = receipt_for(&rows);
         // Merge everything before storing anything, so even an (unreachable)
         // merge error cannot leave the batch half applied.
-        let merged = deduped
-            .iter()
-            .map(|incoming| match durable.get(incoming.key()) {
-                Some(existing) => existing.merge(incoming),
-                None => Ok(incoming.clone()),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let receipt = receipt_for(&deduped);
-        for record in merged {
-            durable.put(record);
+        for row in &mut rows {
+            if let Some(existing) = durable.get(row.key()) {
+                *row = existing.merge(row)?;
+            }
+        }
+        for row in rows {
+            durable.put(row);
         }
         Ok(receipt)
     }

@@ -10,6 +10,16 @@ use crate::identity::ObservationId;
 /// error instead of an unbounded allocation.
 pub const RECOMMENDED_MAX_BATCH_SIZE: usize = 10_000;
 
+/// Every backend's first check on a write: `size` records at most
+/// [`RECOMMENDED_MAX_BATCH_SIZE`], before any record is looked at.
+pub fn check_batch_size(size: usize) -> Result<(), PersistenceInputError> {
+    if size > RECOMMENDED_MAX_BATCH_SIZE {
+        Err(PersistenceInputError::BatchTooLarge { size, max: RECOMMENDED_MAX_BATCH_SIZE })
+    } else {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum PersistenceInputError {
     #[error("{field} must not be empty")]

@@ -29,7 +29,7 @@ pub use contract::{
     FindingsSink, ReadyCommitHandle,
 };
 pub use control::{CompletionOrder, PendingWriteId, StoreControl, TrackedHandle};
-pub use input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+pub use input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, check_batch_size};
 pub use location::{ConnectorInputError, Location};
 pub use store::{
     InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink,

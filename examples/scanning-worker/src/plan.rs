@@ -13,7 +13,7 @@ use gossip_persistence::identity::{
     FenceEpoch, LogicalTime, OvidHash, OvidHashInputs, PolicyHash, RuleFingerprint, RunId, SecretHash, ShardId,
     StableItemId, TenantId, VersionId, derive_ovid_hash,
 };
-use gossip_persistence::{ConnectorInputError, Location, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use gossip_persistence::{ConnectorInputError, Location, PersistenceInputError, check_batch_size};
 
 /// Who is scanning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,12 +143,7 @@ fn plan_object(
     }
 
     let batch = FindingsUpsertBatch::new(&findings, &occurrences, &observations);
-    if batch.total_records() > RECOMMENDED_MAX_BATCH_SIZE {
-        return Err(invalid(PersistenceInputError::BatchTooLarge {
-            size: batch.total_records(),
-            max: RECOMMENDED_MAX_BATCH_SIZE,
-        }));
-    }
+    check_batch_size(batch.total_records()).map_err(invalid)?;
     batch.validate_observation_identity().and_then(|()| batch.validate_referential_integrity()).map_err(invalid)?;
 
     // At most a third of a bounded batch, so the count always fits.
@@ -164,6 +159,7 @@ fn plan_object(
 
 #[cfg(test)]
 mod tests {
+    use gossip_persistence::RECOMMENDED_MAX_BATCH_SIZE;
     use gossip_persistence::identity::{ObjectVersionId, ObservationIdInputs, derive_observation_id};
 
     use super::*;

@@ -11,7 +11,7 @@ use super::exports::gossip::persistence::types::{Digest, DoneKey, DoneReceipt, D
 use crate::contract::{DoneLedger, DoneLedgerInspect};
 use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
 use crate::identity::{OvidHash, PolicyHash, TenantId};
-use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use crate::input_error::check_batch_size;
 use crate::store::{InMemoryDoneLedger, InMemoryDoneLedgerHandle};
 
 pub struct Ledger {
@@ -62,12 +62,7 @@ impl GuestDoneLedger for Ledger {
     /// The size limit is checked before any record is converted, as the
     /// native store checks it before looking at any record.
     fn batch_upsert(&self, records: Vec<DoneRecord>) -> Result<DoneWrite, StoreError> {
-        if records.len() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(invalid_input(PersistenceInputError::BatchTooLarge {
-                size: records.len(),
-                max: RECOMMENDED_MAX_BATCH_SIZE,
-            }));
-        }
+        check_batch_size(records.len()).map_err(invalid_input)?;
         let rows = records.into_iter().map(done_record_in).collect::<Result<Vec<DoneLedgerRecord>, _>>()?;
         let handle = self.store.batch_upsert(&rows).map_err(store_error)?;
         Ok(DoneWrite::new(LedgerWrite { op_id: handle.operation_id().as_raw(), handle: Cell::new(Some(handle)) }))

@@ -15,7 +15,7 @@ use super::exports::gossip::persistence::types::{
 use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::findings::{FindingsCommitReceipt, FindingsUpsertBatch};
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
-use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use crate::input_error::check_batch_size;
 use crate::store::{InMemoryFindingsHandle, InMemoryFindingsSink};
 
 pub struct Sink {
@@ -49,13 +49,7 @@ impl GuestFindingsSink for Sink {
         occurrences: Vec<Occurrence>,
         observations: Vec<Observation>,
     ) -> Result<FindingsWrite, StoreError> {
-        let total = findings.len() + occurrences.len() + observations.len();
-        if total > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(invalid_input(PersistenceInputError::BatchTooLarge {
-                size: total,
-                max: RECOMMENDED_MAX_BATCH_SIZE,
-            }));
-        }
+        check_batch_size(findings.len() + occurrences.len() + observations.len()).map_err(invalid_input)?;
         let findings: Vec<_> = findings.iter().map(finding_in).collect();
         let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;
         let observations = observations.iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;

@@ -45,6 +45,21 @@ impl DoneLedgerRecord {
         }
     }
 
+    /// What every write path checks before merging: [`validate`](Self::validate),
+    /// then the provenance order (rows rebuilt from storage skip the latter).
+    pub fn validate_for_write(&self) -> Result<(), PersistenceInputError> {
+        self.validate()?;
+        let p = self.provenance;
+        if p.is_ordered() {
+            Ok(())
+        } else {
+            Err(PersistenceInputError::ProvenanceOrdering {
+                started_at: p.started_at().as_raw(),
+                finished_at: p.finished_at().as_raw(),
+            })
+        }
+    }
+
     pub const fn key(&self) -> &DoneLedgerKey {
         &self.key
     }

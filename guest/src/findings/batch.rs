@@ -4,7 +4,7 @@ use crate::hash::HashSet;
 
 use super::records::{FindingRecord, ObservationRecord, OccurrenceRecord};
 use crate::identity::TenantId;
-use crate::input_error::PersistenceInputError;
+use crate::input_error::{PersistenceInputError, check_batch_size};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FindingsUpsertBatch<'a> {
@@ -41,6 +41,15 @@ impl<'a> FindingsUpsertBatch<'a> {
 
     pub const fn total_records(&self) -> usize {
         self.findings.len() + self.occurrences.len() + self.observations.len()
+    }
+
+    /// What every sink checks when a batch is submitted, in this order: its
+    /// size, its observation ids, one tenant. Parents and conflicts need the
+    /// durable state and are checked when the write is applied.
+    pub fn validate_submission(&self) -> Result<(), PersistenceInputError> {
+        check_batch_size(self.total_records())?;
+        self.validate_observation_identity()?;
+        self.validate_tenant_consistency()
     }
 
     pub fn validate_observation_identity(&self) -> Result<(), PersistenceInputError> {

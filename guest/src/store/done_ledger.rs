@@ -9,7 +9,7 @@ use crate::contract::{CommitHandle, DoneLedger, DoneLedgerInspect};
 use crate::control::{PendingWriteId, TrackedHandle};
 use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord, dedupe_batch, receipt_for};
 use crate::identity::{OvidHash, PolicyHash, TenantId};
-use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use crate::input_error::check_batch_size;
 use crate::sync::Arc;
 
 /// Rows grouped by (tenant, policy) scope, so listing one scope never walks
@@ -56,17 +56,7 @@ impl StoreBackend for DoneLedgerBackend {
         durable: &mut DoneLedgerDurable,
         records: &Vec<DoneLedgerRecord>,
     ) -> Result<DoneLedgerCommitReceipt, InMemoryPersistenceError> {
-        for record in records {
-            record.validate()?;
-            let p = record.provenance();
-            if !p.is_ordered() {
-                return Err(PersistenceInputError::ProvenanceOrdering {
-                    started_at: p.started_at().as_raw(),
-                    finished_at: p.finished_at().as_raw(),
-                }
-                .into());
-            }
-        }
+        records.iter().try_for_each(DoneLedgerRecord::validate_for_write)?;
         let mut rows = dedupe_batch(records)?;
         // The receipt counts what the batch carried, not the merged rows.
         let receipt = receipt_for(&rows);
@@ -153,11 +143,7 @@ impl DoneLedger for InMemoryDoneLedger {
     }
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<InMemoryDoneLedgerHandle, Self::Error> {
-        if records.len() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(
-                PersistenceInputError::BatchTooLarge { size: records.len(), max: RECOMMENDED_MAX_BATCH_SIZE }.into()
-            );
-        }
+        check_batch_size(records.len())?;
         Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, records.to_vec())? })
     }
 }

@@ -13,7 +13,6 @@ use crate::findings::{
     OccurrenceRecord, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
-use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
 use crate::sync::Arc;
 
 #[derive(Default)]
@@ -179,15 +178,7 @@ impl FindingsSink for InMemoryFindingsSink {
     /// Identity and tenant problems are rejected here, before any fault
     /// counter or op id is consumed; parent and conflict checks run at apply.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<InMemoryFindingsHandle, Self::Error> {
-        if batch.total_records() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(PersistenceInputError::BatchTooLarge {
-                size: batch.total_records(),
-                max: RECOMMENDED_MAX_BATCH_SIZE,
-            }
-            .into());
-        }
-        batch.validate_observation_identity()?;
-        batch.validate_tenant_consistency()?;
+        batch.validate_submission()?;
         let payload = FindingsPayload {
             findings: batch.findings().to_vec(),
             occurrences: batch.occurrences().to_vec(),

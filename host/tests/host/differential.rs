@@ -520,7 +520,7 @@ fn native_and_component_agree_on_an_oversized_batch() {
     run.upsert_records(&records);
     assert!(run.ledger_writes.is_empty(), "both rejected it");
     let valid: Vec<DoneLedgerRecord> =
-        records.into_iter().filter(|r| r.validate().is_ok() && r.provenance().is_ordered()).take(500).collect();
+        records.into_iter().filter(|r| r.validate_for_write().is_ok()).take(500).collect();
     run.upsert_records(&valid);
     run.finish();
 }

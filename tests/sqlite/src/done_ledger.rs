@@ -10,9 +10,7 @@ use gossip_persistence::done_ledger::{
 };
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
 use gossip_persistence::store::{StoreBackend, StoreCore};
-use gossip_persistence::{
-    DoneLedger, DoneLedgerInspect, InMemoryStoreKind, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE,
-};
+use gossip_persistence::{DoneLedger, DoneLedgerInspect, InMemoryStoreKind, check_batch_size};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -104,21 +102,6 @@ fn record(row: &Row<'_>) -> rusqlite::Result<DoneLedgerRecord> {
         .map_err(|e| invalid_row(5, Type::Integer, e))
 }
 
-/// Everything the reference checks before merging: each row's invariant,
-/// then its provenance order.
-fn validate(record: &DoneLedgerRecord) -> Result<(), PersistenceInputError> {
-    record.validate()?;
-    let p = record.provenance();
-    if p.is_ordered() {
-        Ok(())
-    } else {
-        Err(PersistenceInputError::ProvenanceOrdering {
-            started_at: p.started_at().as_raw(),
-            finished_at: p.finished_at().as_raw(),
-        })
-    }
-}
-
 pub(crate) struct DoneLedgerSql;
 
 impl StoreBackend for DoneLedgerSql {
@@ -135,7 +118,7 @@ impl StoreBackend for DoneLedgerSql {
         conn: &mut Connection,
         records: &Vec<DoneLedgerRecord>,
     ) -> Result<DoneLedgerCommitReceipt, SqlitePersistenceError> {
-        records.iter().try_for_each(validate)?;
+        records.iter().try_for_each(DoneLedgerRecord::validate_for_write)?;
         let deduped = dedupe_batch(records)?;
         let tx = conn.transaction()?;
         {
@@ -242,11 +225,7 @@ impl DoneLedger for SqliteDoneLedger {
     }
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<SqliteDoneLedgerHandle, Self::Error> {
-        if records.len() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(
-                PersistenceInputError::BatchTooLarge { size: records.len(), max: RECOMMENDED_MAX_BATCH_SIZE }.into()
-            );
-        }
+        check_batch_size(records.len())?;
         Ok(SqliteDoneLedgerHandle::new(StoreCore::submit(&self.core, records.to_vec())?))
     }
 }

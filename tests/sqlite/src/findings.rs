@@ -16,7 +16,6 @@ use gossip_persistence::identity::{
 use gossip_persistence::store::{StoreBackend, StoreCore};
 use gossip_persistence::{
     FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryPersistenceError, InMemoryStoreKind, Location,
-    PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE,
 };
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -323,15 +322,7 @@ impl FindingsSink for SqliteFindingsSink {
     /// The same submit-time checks as the native sink, in the same order;
     /// parents and conflicts are checked when the write is applied.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<SqliteFindingsHandle, Self::Error> {
-        if batch.total_records() > RECOMMENDED_MAX_BATCH_SIZE {
-            return Err(PersistenceInputError::BatchTooLarge {
-                size: batch.total_records(),
-                max: RECOMMENDED_MAX_BATCH_SIZE,
-            }
-            .into());
-        }
-        batch.validate_observation_identity()?;
-        batch.validate_tenant_consistency()?;
+        batch.validate_submission()?;
         let payload = FindingsPayload {
             findings: batch.findings().to_vec(),
             occurrences: batch.occurrences().to_vec(),

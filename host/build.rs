@@ -1,8 +1,9 @@
-//! Builds the wasm crates (the guest store, the broken test fixture and the
-//! example scanning worker) for `wasm32-unknown-unknown` with nested cargo
-//! builds, encodes each core module into a component with `wit-component`,
-//! and plugs the store into the worker with `wac-graph`, so a fresh clone
-//! needs no manual step and no CLI install.
+//! Builds the wasm crates (the guest store, twice: with and without its
+//! `testing` export; the broken test fixture; the example scanning worker)
+//! for `wasm32-unknown-unknown` with nested cargo builds, encodes each core
+//! module into a component with `wit-component`, and plugs the store into
+//! the worker with `wac-graph`, so a fresh clone needs no manual step and no
+//! CLI install.
 //!
 //! The nested builds have their own target directories (sharing the outer
 //! one would block forever on cargo's build-directory lock) and an
@@ -22,28 +23,73 @@ use wac_graph::{CompositionGraph, EncodeOptions};
 struct WasmBuild {
     /// Its target directory, under the outer target directory.
     dir: &'static str,
-    /// (package, library file stem) of every component it yields.
-    components: &'static [(&'static str, &'static str)],
+    /// Every component it yields.
+    components: &'static [WasmComponent],
     features: &'static [&'static str],
 }
 
-/// The worker links `gossip-persistence` as a library, without the
-/// `component` feature that makes the guest export the store; cargo unifies
-/// a package's features across one build, so the worker gets a build (and,
-/// since the guest's cdylib and rlib file names carry no feature hash, a
-/// directory) of its own.
-const BUILDS: [WasmBuild; 2] = [
+/// One library a nested build compiles, and the component it becomes.
+struct WasmComponent {
+    package: &'static str,
+    /// The library's file stem (`<stem>.wasm` in the build's release directory).
+    library: &'static str,
+    /// The component's name: `<name>.wasm` in `OUT_DIR` and
+    /// `<target>/components`, and the `GOSSIP_COMPONENT_<NAME>` variable
+    /// holding the latter's path.
+    name: &'static str,
+}
+
+/// The bundled store: the guest with `component,testing`, exporting `world
+/// testable-store`.
+const STORE: &str = "gossip_persistence";
+/// The example worker alone, importing `world store-user`.
+const WORKER: &str = "gossip_scanning_worker";
+
+/// Three builds, one per feature set: cargo unifies a package's features
+/// across one build, and the guest's cdylib and rlib file names carry no
+/// feature hash, so two feature sets of the guest in one target directory
+/// would overwrite each other's files (and rebuild each other every time).
+///
+/// The guest is built twice, because it is two components: with
+/// `component,testing` it is the bundled store (`world testable-store`: the
+/// stores plus the `testing` machinery the conformance suite and the plugged
+/// worker's host drive), and with `component` alone it is
+/// `gossip_persistence_store_only`, the fixture of a store exporting only the
+/// worker-facing `world store`. The worker links the guest as a plain
+/// library, without `component` (which would make it export the store), so
+/// it gets a third build.
+const BUILDS: [WasmBuild; 3] = [
     WasmBuild {
         dir: "guest-wasm",
-        components: &[("gossip-persistence", "gossip_persistence"), ("gossip-broken-guest", "gossip_broken_guest")],
+        components: &[
+            WasmComponent { package: "gossip-persistence", library: "gossip_persistence", name: STORE },
+            WasmComponent {
+                package: "gossip-broken-guest",
+                library: "gossip_broken_guest",
+                name: "gossip_broken_guest",
+            },
+        ],
         // Cargo enables a plain feature name on every selected package
         // that declares it (only the guest does); the `package/feature`
         // form is silently ignored here.
+        features: &["component", "testing"],
+    },
+    WasmBuild {
+        dir: "guest-store-only-wasm",
+        components: &[WasmComponent {
+            package: "gossip-persistence",
+            library: "gossip_persistence",
+            name: "gossip_persistence_store_only",
+        }],
         features: &["component"],
     },
     WasmBuild {
         dir: "worker-wasm",
-        components: &[("gossip-scanning-worker", "gossip_scanning_worker")],
+        components: &[WasmComponent {
+            package: "gossip-scanning-worker",
+            library: "gossip_scanning_worker",
+            name: WORKER,
+        }],
         features: &[],
     },
 ];
@@ -87,19 +133,20 @@ fn main() -> Result<(), String> {
     for build in &BUILDS {
         let nested_target = target_root.join(build.dir);
         build_wasm(&workspace, &nested_target, build)?;
-        for &(package, stem) in build.components {
-            let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{stem}.wasm"));
+        for built in build.components {
+            let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{}.wasm", built.library));
             let module = fs::read(&module_path).map_err(|e| format!("cannot read {}: {e}", module_path.display()))?;
-            let component = encode(&module).map_err(|e| format!("cannot encode {package} as a component: {e:#}"))?;
-            publish(stem, &component)?;
-            encoded.push((stem, component));
+            let component =
+                encode(&module).map_err(|e| format!("cannot encode {} as a component: {e:#}", built.package))?;
+            publish(built.name, &component)?;
+            encoded.push((built.name, component));
         }
     }
 
     let component = |stem: &str| {
         encoded.iter().find(|(s, _)| *s == stem).map(|(_, c)| c.clone()).ok_or(format!("{stem} was not built"))
     };
-    let plugged = plug_store(component("gossip_persistence")?, component("gossip_scanning_worker")?)
+    let plugged = plug_store(component(STORE)?, component(WORKER)?)
         .map_err(|e| format!("cannot plug the store into the scanning worker: {e:#}"))?;
     publish(PLUGGED_WORKER, &plugged)
 }
@@ -110,8 +157,8 @@ fn build_wasm(workspace: &Path, nested_target: &Path, build: &WasmBuild) -> Resu
     cmd.current_dir(workspace)
         .args(["build", "--release", "--locked", "--lib", "--target", WASM_TARGET, "--target-dir"])
         .arg(nested_target);
-    for (package, _) in build.components {
-        cmd.args(["-p", package]);
+    for built in build.components {
+        cmd.args(["-p", built.package]);
     }
     if !build.features.is_empty() {
         cmd.args(["--features", &build.features.join(",")]);
@@ -146,13 +193,25 @@ fn encode(module: &[u8]) -> anyhow::Result<Vec<u8>> {
     wit_component::ComponentEncoder::default().module(module)?.validate(true).encode()
 }
 
-/// The interface that defines the records and errors of the store's API.
-const STORE_TYPES: &str = "gossip:persistence/types@0.1.0";
+/// The store's test machinery, which the plugged worker re-exports.
+const STORE_TESTING: &str = "gossip:persistence/testing@0.2.0";
 
 /// One component holding an instance of the store whose exports satisfy
 /// every import of an instance of the worker, and exporting what the worker
 /// exports, so it imports nothing. (`wac_graph::plug` does the wiring, but
-/// neither reports an import it left open nor exports the types below.)
+/// neither reports an import it left open nor exports the store's
+/// interfaces below.)
+///
+/// It also re-exports every interface of the store instance, in the store's
+/// order (`world testable-store`): `types`, because a component may only
+/// export functions whose named types it has already exported (or
+/// imported), and the worker's functions take and return the store's
+/// records; `testing`, so a host can reach the stores the worker constructed
+/// (`live-controllers`) to delay writes and inject faults; and `done-ledger`
+/// and `findings`, whose resources `testing`'s functions take (a world that
+/// exports an interface either exports its dependencies too or imports them,
+/// and this component imports nothing). The worker itself imports only
+/// `done-ledger` and `findings` (and their `types`).
 fn plug_store(store: Vec<u8>, worker: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     let store = Package::from_bytes("gossip:persistence", None, store, graph.types_mut())?;
@@ -165,6 +224,11 @@ fn plug_store(store: Vec<u8>, worker: Vec<u8>) -> anyhow::Result<Vec<u8>> {
         items.keys().cloned().collect::<Vec<_>>()
     };
     let (needed, offered) = (names(worker, true), names(worker, false));
+    let store_exports = names(store, false);
+    anyhow::ensure!(
+        store_exports.iter().any(|name| name == STORE_TESTING),
+        "the store does not export `{STORE_TESTING}`; it exports {store_exports:?}"
+    );
 
     let store_instance = graph.instantiate(store);
     let worker_instance = graph.instantiate(worker);
@@ -175,11 +239,10 @@ fn plug_store(store: Vec<u8>, worker: Vec<u8>) -> anyhow::Result<Vec<u8>> {
         // Type-checks the store's export against the worker's import.
         graph.set_instantiation_argument(worker_instance, name, export)?;
     }
-    // The worker's functions take and return the store's records; a
-    // component may only export functions whose named types it has already
-    // exported (or imported), so the types interface goes first.
-    let types = graph.alias_instance_export(store_instance, STORE_TYPES)?;
-    graph.export(types, STORE_TYPES)?;
+    for name in &store_exports {
+        let export = graph.alias_instance_export(store_instance, name)?;
+        graph.export(export, name)?;
+    }
     for name in &offered {
         let export = graph.alias_instance_export(worker_instance, name)?;
         graph.export(export, name)?;

@@ -9,6 +9,36 @@ use crate::findings::{
     OccurrenceRecord,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, OvidHash, PolicyHash, TenantId};
+use crate::input_error::check_read_size;
+use crate::store::StoreError;
+
+/// Reads a backend's error as the contract's [`StoreError`], when it is one.
+/// `None` means an infrastructure failure the contract has no variant for
+/// (a trapped component, a lost connection), which no check ever expects.
+pub trait AsStoreError {
+    /// The contract error this error is, if any.
+    fn as_store_error(&self) -> Option<&StoreError>;
+}
+
+impl AsStoreError for StoreError {
+    fn as_store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
+/// What every store error type offers: the contract's errors convert into it
+/// (so shared checks, such as read limits, can raise them) and read back out.
+pub trait BackendError: std::error::Error + From<StoreError> + AsStoreError + Send + Sync + 'static {}
+
+impl<T: std::error::Error + From<StoreError> + AsStoreError + Send + Sync + 'static> BackendError for T {}
+
+/// One page of `rows` (sorted ascending by `key`): those strictly after
+/// `after`, at most `limit`. The default paging of the traits below, for
+/// backends that only produce whole sorted snapshots.
+pub fn page_of<T, K: Ord>(rows: Vec<T>, after: Option<&K>, limit: usize, key: impl Fn(&T) -> K) -> Vec<T> {
+    let start = after.map_or(0, |after| rows.partition_point(|row| key(row) <= *after));
+    rows.into_iter().skip(start).take(limit).collect()
+}
 
 /// Marker for durable-write acknowledgements.
 pub trait CommitReceipt: Clone + Debug + Send + Sync + 'static {}
@@ -55,10 +85,12 @@ impl<R: CommitReceipt, E: std::error::Error + Send + Sync + 'static> CommitHandl
 
 /// Which object versions are done, merged per key as a monotonic lattice.
 pub trait DoneLedger: Send + Sync {
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: BackendError;
     type CommitHandle: CommitHandle<Receipt = DoneLedgerCommitReceipt, Error = Self::Error> + TrackedHandle;
 
     /// Positional: element i is the durable row for `ovid_hashes[i]`, or None.
+    /// At most [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE) keys, else
+    /// `BatchTooLarge` before anything is read.
     fn batch_get(
         &self,
         tenant_id: TenantId,
@@ -69,6 +101,22 @@ pub trait DoneLedger: Send + Sync {
     /// Every ovid in exactly this (tenant, policy) scope whose durable status is
     /// terminal, without duplicates, in unspecified order.
     fn list_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Vec<OvidHash>, Self::Error>;
+
+    /// One page of `list_done_hashes`, ascending by bytes, strictly after
+    /// `after`, at most `limit` (at most [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE),
+    /// else `BatchTooLarge`). A page shorter than `limit` is the last.
+    fn list_done_hashes_page(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        after: Option<OvidHash>,
+        limit: usize,
+    ) -> Result<Vec<OvidHash>, Self::Error> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        let mut all = self.list_done_hashes(tenant_id, policy_hash)?;
+        all.sort_unstable();
+        Ok(page_of(all, after.as_ref(), limit, |h| *h))
+    }
 
     /// A cheap count of `list_done_hashes`, or `Ok(None)` when unsupported.
     fn count_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Option<usize>, Self::Error> {
@@ -83,7 +131,7 @@ pub trait DoneLedger: Send + Sync {
 
 /// Findings, occurrences and observations, with referential integrity.
 pub trait FindingsSink: Send + Sync {
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: BackendError;
     type CommitHandle: CommitHandle<Receipt = FindingsCommitReceipt, Error = Self::Error> + TrackedHandle;
 
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<Self::CommitHandle, Self::Error>;
@@ -91,7 +139,7 @@ pub trait FindingsSink: Send + Sync {
 
 /// Durable row counts, for backend-agnostic idempotency checks.
 pub trait FindingsConformanceProbe: Send + Sync {
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: BackendError;
 
     fn durable_counts(&self) -> Result<DurableFindingsCounts, Self::Error>;
 }
@@ -101,6 +149,14 @@ pub trait DoneLedgerInspect: DoneLedger {
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, Self::Error>;
     /// Every durable row, sorted by (tenant, policy, ovid) bytes.
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, Self::Error>;
+
+    /// One page of `snapshot`: the rows strictly after `after`, at most
+    /// `limit` (at most [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE), else
+    /// `BatchTooLarge`). A page shorter than `limit` is the last.
+    fn snapshot_page(&self, after: Option<&DoneLedgerKey>, limit: usize) -> Result<Vec<DoneLedgerRecord>, Self::Error> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        Ok(page_of(self.snapshot()?, after, limit, |r| *r.key()))
+    }
 }
 
 /// Point lookups and sorted snapshots of a findings sink's durable state.
@@ -113,4 +169,36 @@ pub trait FindingsInspect: FindingsSink {
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, Self::Error>;
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, Self::Error>;
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, Self::Error>;
+
+    /// One page of `findings_snapshot`: rows strictly after the (tenant, id)
+    /// `after`, at most `limit` (at most [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE),
+    /// else `BatchTooLarge`). A page shorter than `limit` is the last.
+    fn findings_page(
+        &self,
+        after: Option<(TenantId, FindingId)>,
+        limit: usize,
+    ) -> Result<Vec<FindingRecord>, Self::Error> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        Ok(page_of(self.findings_snapshot()?, after.as_ref(), limit, |r| (r.tenant_id(), r.finding_id())))
+    }
+
+    /// One page of `occurrences_snapshot`, paged like `findings_page`.
+    fn occurrences_page(
+        &self,
+        after: Option<(TenantId, OccurrenceId)>,
+        limit: usize,
+    ) -> Result<Vec<OccurrenceRecord>, Self::Error> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        Ok(page_of(self.occurrences_snapshot()?, after.as_ref(), limit, |r| (r.tenant_id(), r.occurrence_id())))
+    }
+
+    /// One page of `observations_snapshot`, paged like `findings_page`.
+    fn observations_page(
+        &self,
+        after: Option<(TenantId, ObservationId)>,
+        limit: usize,
+    ) -> Result<Vec<ObservationRecord>, Self::Error> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        Ok(page_of(self.observations_snapshot()?, after.as_ref(), limit, |r| (r.tenant_id(), r.observation_id())))
+    }
 }

@@ -20,6 +20,17 @@ pub fn check_batch_size(size: usize) -> Result<(), PersistenceInputError> {
     }
 }
 
+/// Most rows or keys one read returns or takes: `batch_get` keys and every
+/// page of a paged read. Reads are bounded like writes so that no single
+/// call needs an unbounded buffer (in a wasm guest, a trap).
+pub const MAX_PAGE_SIZE: usize = 10_000;
+
+/// The check every backend makes on a read's size (`batch_get` keys, a
+/// page's `limit`) before it looks at anything: at most [`MAX_PAGE_SIZE`].
+pub fn check_read_size(size: usize) -> Result<(), PersistenceInputError> {
+    if size > MAX_PAGE_SIZE { Err(PersistenceInputError::BatchTooLarge { size, max: MAX_PAGE_SIZE }) } else { Ok(()) }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum PersistenceInputError {
     #[error("{field} must not be empty")]

@@ -15,7 +15,7 @@ use gossip_persistence::done_ledger::DoneLedgerStatus;
 use gossip_persistence::findings::FindingsUpsertBatch;
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsInspect, FindingsSink, InMemoryDoneLedger,
-    InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, PersistenceInputError, StoreControl,
+    InMemoryFindingsSink, PersistenceInputError, StoreControl, StoreError, StoreKind,
 };
 
 const WAKE: Duration = Duration::from_secs(30);
@@ -120,10 +120,7 @@ fn waiter_receives_an_injected_commit_failure() {
     ledger.fail_next_commits(1).expect("arm");
     assert_blocked(&rx);
     assert!(ledger.release_next(CompletionOrder::OldestFirst).expect("release").is_some());
-    assert_eq!(
-        woken(&rx),
-        Err(InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger })
-    );
+    assert_eq!(woken(&rx), Err(StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger }));
     t.join().expect("waiter");
     assert!(ledger.snapshot().expect("snapshot").is_empty());
 }
@@ -137,9 +134,7 @@ fn waiter_receives_a_done_ledger_data_error() {
     assert_eq!(ledger.release_all(CompletionOrder::OldestFirst).expect("release"), 1);
     assert_eq!(
         woken(&rx),
-        Err(InMemoryPersistenceError::BatchValidation(PersistenceInputError::MissingErrorCode {
-            status: "FailedRetryable"
-        }))
+        Err(StoreError::BatchValidation(PersistenceInputError::MissingErrorCode { status: "FailedRetryable" }))
     );
     t.join().expect("waiter");
     assert!(ledger.snapshot().expect("snapshot").is_empty(), "the valid row of the batch was not applied");
@@ -171,16 +166,13 @@ fn findings_waiter_is_woken_with_receipt_commit_failure_and_data_error() {
 
     sink.fail_next_commits(1).expect("arm");
     assert!(sink.release_specific(failing_op).expect("release"));
-    assert_eq!(
-        woken(&rx_fail),
-        Err(InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::Findings })
-    );
+    assert_eq!(woken(&rx_fail), Err(StoreError::InjectedCommitFailure { store: StoreKind::Findings }));
     assert_blocked(&rx_orphan);
 
     assert_eq!(sink.release_all(CompletionOrder::OldestFirst).expect("release"), 1);
     assert_eq!(
         woken(&rx_orphan),
-        Err(InMemoryPersistenceError::MissingFinding {
+        Err(StoreError::MissingFinding {
             tenant_id: tenant(1),
             finding_id: orphan.finding.finding_id(),
             occurrence_id: orphan.occurrence.occurrence_id(),

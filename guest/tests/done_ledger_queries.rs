@@ -1,5 +1,5 @@
 //! The done-ledger trait surface of the in-memory store: positional reads,
-//! terminal listing, receipts and batch limits (contracts.md §2.6, §5).
+//! terminal listing, receipts and batch limits (docs/contract.md §5, §11).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `DoneLedgerErrorCode` validation (contracts.md §2.3), in its check order.
+//! `DoneLedgerErrorCode` validation (docs/contract.md §3.3), in its check order.
 
 use gossip_persistence::PersistenceInputError;
 use gossip_persistence::done_ledger::{DoneLedgerErrorCode, MAX_DONE_LEDGER_ERROR_CODE_SIZE};

@@ -1,10 +1,12 @@
-//! Every `PersistenceInputError` and `InMemoryPersistenceError` variant the
+//! Every `PersistenceInputError` and `StoreError` variant the
 //! stores can raise, produced through the public API; every rejected batch
 //! leaves the whole durable state (all layers) exactly as it was.
 //!
-//! `InMemoryPersistenceError::Poisoned` is the exception: no code path runs
+//! `StoreError::Poisoned` is the exception: no code path runs
 //! caller code while holding a store's lock, so no test can poison it
 //! honestly. Only its Display text is checked here.
+//! `StoreError::CapacityExceeded` has its own file (capacity.rs), and the
+//! in-memory stores never raise `StoreError::StateLost`.
 
 mod common;
 
@@ -19,11 +21,10 @@ use gossip_persistence::done_ledger::{DoneLedgerErrorCode, DoneLedgerRecord};
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{ObjectVersionId, ObservationId, SecretHash};
 use gossip_persistence::{
-    CommitHandle, DoneLedger, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError,
-    InMemoryStoreKind, PendingWriteId, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, StoreControl,
+    CommitHandle, DoneLedger, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, PendingWriteId,
+    PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, StoreControl, StoreError, StoreKind,
 };
 
-use InMemoryPersistenceError as StoreError;
 use PersistenceInputError as InputError;
 
 /// Submits `records` to a populated ledger and returns the error, asserting
@@ -227,21 +228,21 @@ fn batch_too_large_for_the_findings_sink_counts_all_layers() {
     assert_eq!(error, StoreError::BatchValidation(InputError::BatchTooLarge { size: 10_001, max: 10_000 }));
 }
 
-// ---- InMemoryPersistenceError, one test per variant ----
+// ---- StoreError, one test per variant ----
 
 #[test]
 fn injected_submission_failure_for_both_stores() {
     let ledger = populated_ledger();
     ledger.fail_next_submissions(1).expect("arm");
     let error = rejected_done_batch(&ledger, &[clean_row(1, 2, 60, 1)]);
-    assert_eq!(error, StoreError::InjectedSubmissionFailure { store: InMemoryStoreKind::DoneLedger });
-    assert_eq!(error.to_string(), "in-memory done-ledger submission failed via fault injection");
+    assert_eq!(error, StoreError::InjectedSubmissionFailure { store: StoreKind::DoneLedger });
+    assert_eq!(error.to_string(), "done-ledger submission failed via fault injection");
 
     let sink = populated_sink();
     sink.fail_next_submissions(1).expect("arm");
     let error = rejected_findings_batch(&sink, chain(1, 30).batch());
-    assert_eq!(error, StoreError::InjectedSubmissionFailure { store: InMemoryStoreKind::Findings });
-    assert_eq!(error.to_string(), "in-memory findings submission failed via fault injection");
+    assert_eq!(error, StoreError::InjectedSubmissionFailure { store: StoreKind::Findings });
+    assert_eq!(error.to_string(), "findings submission failed via fault injection");
 }
 
 #[test]
@@ -249,14 +250,14 @@ fn injected_commit_failure_for_both_stores() {
     let ledger = populated_ledger();
     ledger.fail_next_commits(1).expect("arm");
     let error = rejected_done_batch(&ledger, &[clean_row(1, 2, 61, 1)]);
-    assert_eq!(error, StoreError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger });
-    assert_eq!(error.to_string(), "in-memory done-ledger commit failed via fault injection");
+    assert_eq!(error, StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger });
+    assert_eq!(error.to_string(), "done-ledger commit failed via fault injection");
 
     let sink = populated_sink();
     sink.fail_next_commits(1).expect("arm");
     let error = rejected_findings_batch(&sink, chain(1, 30).batch());
-    assert_eq!(error, StoreError::InjectedCommitFailure { store: InMemoryStoreKind::Findings });
-    assert_eq!(error.to_string(), "in-memory findings commit failed via fault injection");
+    assert_eq!(error, StoreError::InjectedCommitFailure { store: StoreKind::Findings });
+    assert_eq!(error.to_string(), "findings commit failed via fault injection");
 }
 
 #[test]
@@ -267,20 +268,17 @@ fn unknown_operation_after_the_outcome_was_taken() {
     let error = h.poll().expect_err("outcome already taken");
     assert_eq!(
         error,
-        StoreError::UnknownOperation { store: InMemoryStoreKind::DoneLedger, op_id: PendingWriteId::from_raw(1) }
+        StoreError::UnknownOperation { store: StoreKind::DoneLedger, op_id: PendingWriteId::from_raw(1) }
     );
-    assert_eq!(error.to_string(), "unknown in-memory done-ledger operation PendingWriteId(1)");
+    assert_eq!(error.to_string(), "unknown done-ledger operation PendingWriteId(1)");
 
     let sink = InMemoryFindingsSink::new();
     let _first = sink.upsert_batch(FindingsUpsertBatch::default()).expect("accepted");
     let mut h = sink.upsert_batch(FindingsUpsertBatch::default()).expect("accepted");
     assert!(h.poll().expect("poll").is_some());
     let error = h.wait().expect_err("outcome already taken");
-    assert_eq!(
-        error,
-        StoreError::UnknownOperation { store: InMemoryStoreKind::Findings, op_id: PendingWriteId::from_raw(2) }
-    );
-    assert_eq!(error.to_string(), "unknown in-memory findings operation PendingWriteId(2)");
+    assert_eq!(error, StoreError::UnknownOperation { store: StoreKind::Findings, op_id: PendingWriteId::from_raw(2) });
+    assert_eq!(error.to_string(), "unknown findings operation PendingWriteId(2)");
 }
 
 #[test]
@@ -437,26 +435,20 @@ fn batch_validation_wraps_and_sources_the_input_error() {
     assert_eq!(error.to_string(), inner.to_string());
     let source = error.source().expect("BatchValidation has a source");
     assert_eq!(source.to_string(), inner.to_string());
-    assert!(StoreError::InjectedCommitFailure { store: InMemoryStoreKind::Findings }.source().is_none());
+    assert!(StoreError::InjectedCommitFailure { store: StoreKind::Findings }.source().is_none());
 }
 
 #[test]
 fn poisoned_display_text() {
     // Not producible from a test (see the module docs); the wording is still checked.
-    assert_eq!(
-        StoreError::Poisoned { store: InMemoryStoreKind::DoneLedger }.to_string(),
-        "in-memory done-ledger state lock poisoned"
-    );
-    assert_eq!(
-        StoreError::Poisoned { store: InMemoryStoreKind::Findings }.to_string(),
-        "in-memory findings state lock poisoned"
-    );
+    assert_eq!(StoreError::Poisoned { store: StoreKind::DoneLedger }.to_string(), "done-ledger state lock poisoned");
+    assert_eq!(StoreError::Poisoned { store: StoreKind::Findings }.to_string(), "findings state lock poisoned");
 }
 
 #[test]
 fn store_kind_and_pending_id_formatting() {
-    assert_eq!(InMemoryStoreKind::DoneLedger.to_string(), "done-ledger");
-    assert_eq!(InMemoryStoreKind::Findings.to_string(), "findings");
+    assert_eq!(StoreKind::DoneLedger.to_string(), "done-ledger");
+    assert_eq!(StoreKind::Findings.to_string(), "findings");
     let id = PendingWriteId::from_raw(42);
     assert_eq!(format!("{id}"), "PendingWriteId(42)");
     assert_eq!(format!("{id:?}"), "PendingWriteId(42)");
@@ -488,11 +480,11 @@ fn connector_input_errors() {
 
 #[test]
 fn a_poisoned_lock_is_reported_as_poisoned_by_every_operation() {
-    use gossip_persistence::{DoneLedgerInspect, FindingsConformanceProbe, InMemoryStoreKind, StoreControl};
+    use gossip_persistence::{DoneLedgerInspect, FindingsConformanceProbe, StoreControl, StoreKind};
 
     let ledger = InMemoryDoneLedger::new();
     ledger.poison_for_tests();
-    let poisoned = InMemoryPersistenceError::Poisoned { store: InMemoryStoreKind::DoneLedger };
+    let poisoned = StoreError::Poisoned { store: StoreKind::DoneLedger };
     assert_eq!(ledger.batch_upsert(&[]).err(), Some(poisoned.clone()));
     assert_eq!(ledger.snapshot().err(), Some(poisoned.clone()));
     assert_eq!(ledger.release_all(gossip_persistence::CompletionOrder::OldestFirst).err(), Some(poisoned.clone()));
@@ -500,7 +492,7 @@ fn a_poisoned_lock_is_reported_as_poisoned_by_every_operation() {
 
     let sink = InMemoryFindingsSink::new();
     sink.poison_for_tests();
-    let poisoned = InMemoryPersistenceError::Poisoned { store: InMemoryStoreKind::Findings };
+    let poisoned = StoreError::Poisoned { store: StoreKind::Findings };
     assert_eq!(sink.durable_counts().err(), Some(poisoned.clone()));
     assert_eq!(sink.upsert_batch(Default::default()).err(), Some(poisoned.clone()));
     assert_eq!(sink.pending_ids().err(), Some(poisoned));

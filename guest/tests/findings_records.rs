@@ -1,5 +1,5 @@
 //! Findings-layer records, batch validations and the observation merge
-//! (contracts.md §3, inmemory-and-simulation.md §3.2).
+//! (docs/contract.md §6, §7).
 
 mod common;
 

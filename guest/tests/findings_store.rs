@@ -12,7 +12,7 @@ use gossip_persistence::findings::{DurableFindingsCounts, FindingsUpsertBatch, O
 use gossip_persistence::identity::LogicalTime;
 use gossip_persistence::{
     CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryFindingsSink,
-    InMemoryPersistenceError, RECOMMENDED_MAX_BATCH_SIZE,
+    RECOMMENDED_MAX_BATCH_SIZE, StoreError,
 };
 
 #[test]
@@ -55,7 +55,7 @@ fn a_parent_in_another_tenant_does_not_count() {
         .wait();
     assert_eq!(
         result,
-        Err(InMemoryPersistenceError::MissingFinding {
+        Err(StoreError::MissingFinding {
             tenant_id: tenant(2),
             finding_id: c.finding.finding_id(),
             occurrence_id: foreign.occurrence_id(),

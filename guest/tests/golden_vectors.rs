@@ -1,4 +1,4 @@
-//! Every golden vector of contracts.md §7, plus an independent recomputation
+//! Every golden vector of docs/contract.md §2.4, plus an independent recomputation
 //! of each documented byte layout with plain `blake3` calls, and the domain
 //! string registry.
 

@@ -1,4 +1,4 @@
-//! Record-lattice laws of `DoneLedgerRecord::merge` (contracts.md §6.2),
+//! Record-lattice laws of `DoneLedgerRecord::merge` (docs/contract.md §4.3),
 //! with the reference generator and 1,024 cases per law.
 
 use gossip_persistence::done_ledger::DoneLedgerStatus::{self, *};

@@ -29,7 +29,7 @@ use gossip_persistence::identity::{
 use gossip_persistence::sync::thread;
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
-    FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, StoreControl,
+    FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl, StoreError, StoreKind,
 };
 
 // ---------------------------------------------------------------- harness
@@ -153,7 +153,7 @@ fn receipt(batch: &[DoneLedgerRecord]) -> DoneLedgerCommitReceipt {
     receipt_for(batch)
 }
 
-type Outcome = Result<DoneLedgerCommitReceipt, InMemoryPersistenceError>;
+type Outcome = Result<DoneLedgerCommitReceipt, StoreError>;
 
 /// A ledger holding two delayed writes of different sizes, so each
 /// receipt tells which write it belongs to.
@@ -233,7 +233,7 @@ fn injected_commit_failure_reaches_its_waiter() {
     explore("injected_commit_failure_reaches_its_waiter", 3, || {
         let (ledger, batches, [first, second]) = ledger_with_two_delayed_writes();
         ledger.fail_next_commits(1).unwrap();
-        let failure = InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger };
+        let failure = StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger };
         let ids = [first.operation_id(), second.operation_id()];
         let waiters =
             [spawn_waiter(first, Err(failure), "first"), spawn_waiter(second, Ok(receipt(&batches[1])), "second")];
@@ -374,7 +374,7 @@ fn release_all_racing_submissions_loses_and_duplicates_nothing() {
 // ---------------------------------------------------------------- fault injection
 
 /// Two writers race an armed fault; exactly one of them meets it.
-fn one_armed_fault_two_writers(arm: fn(&InMemoryDoneLedger), failure: InMemoryPersistenceError) {
+fn one_armed_fault_two_writers(arm: fn(&InMemoryDoneLedger), failure: StoreError) {
     let ledger = InMemoryDoneLedger::new();
     arm(&ledger);
     let writers: Vec<_> = [1u8, 2]
@@ -398,7 +398,7 @@ fn injected_submission_fault_fires_exactly_once() {
     explore("injected_submission_fault_fires_exactly_once", 3, || {
         one_armed_fault_two_writers(
             |l| l.fail_next_submissions(1).unwrap(),
-            InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::DoneLedger },
+            StoreError::InjectedSubmissionFailure { store: StoreKind::DoneLedger },
         );
     });
 }
@@ -408,7 +408,7 @@ fn injected_commit_fault_fires_exactly_once() {
     explore("injected_commit_fault_fires_exactly_once", 3, || {
         one_armed_fault_two_writers(
             |l| l.fail_next_commits(1).unwrap(),
-            InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger },
+            StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger },
         );
     });
 }

@@ -1,4 +1,4 @@
-//! `DoneLedgerRecord` construction, validation and merge (contracts.md §2.4–§2.5, §6.1–§6.2).
+//! `DoneLedgerRecord` construction, validation and merge (docs/contract.md §3.4–§3.5, §4).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Debug output that is part of the safety contract (contracts.md §1.4, §5, §7):
+//! Debug output that is part of the safety contract (docs/contract.md §1.4, §13.4):
 //! secret-derived bytes never appear, public ids show a 4-byte prefix only,
 //! and the stores format without touching a lock they might already hold.
 

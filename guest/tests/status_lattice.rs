@@ -1,4 +1,4 @@
-//! The done-ledger status lattice (contracts.md §2.2, §6.1), exhaustively.
+//! The done-ledger status lattice (docs/contract.md §3.2), exhaustively.
 
 use gossip_persistence::done_ledger::DoneLedgerStatus::{self, *};
 

@@ -1,4 +1,4 @@
-//! The store core's lifecycle and controls (inmemory-and-simulation.md §2.4–§2.9),
+//! The store core's lifecycle and controls (docs/contract.md §9),
 //! exercised through both stores.
 
 mod common;
@@ -7,11 +7,11 @@ use common::{chain, clean_row, key, ledger_state};
 use gossip_persistence::findings::FindingsUpsertBatch;
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsSink, InMemoryDoneLedger,
-    InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, PendingWriteId, RECOMMENDED_MAX_BATCH_SIZE,
-    StoreControl, TrackedHandle,
+    InMemoryFindingsSink, PendingWriteId, RECOMMENDED_MAX_BATCH_SIZE, StoreControl, StoreError, StoreKind,
+    TrackedHandle,
 };
 
-const LEDGER: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
+const LEDGER: StoreKind = StoreKind::DoneLedger;
 
 fn submit(ledger: &InMemoryDoneLedger, ovid: u8) -> <InMemoryDoneLedger as DoneLedger>::CommitHandle {
     ledger.batch_upsert(&[clean_row(1, 2, ovid, 1)]).expect("accepted")
@@ -44,7 +44,7 @@ fn rejected_submissions_use_no_op_id() {
     for _ in 0..2 {
         assert_eq!(
             ledger.batch_upsert(&[clean_row(1, 2, 1, 1)]).map(|_| ()),
-            Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: LEDGER })
+            Err(StoreError::InjectedSubmissionFailure { store: LEDGER })
         );
     }
     assert_eq!(submit(&ledger, 1).operation_id().as_raw(), 1);
@@ -58,12 +58,12 @@ fn batch_validation_at_submit_consumes_neither_an_id_nor_a_submission_fault() {
     let findings = [common::finding_record(1, 10), common::finding_record(2, 10)];
     assert!(matches!(
         sink.upsert_batch(FindingsUpsertBatch::new(&findings, &[], &[])),
-        Err(InMemoryPersistenceError::BatchValidation(_))
+        Err(StoreError::BatchValidation(_))
     ));
     let c = chain(1, 10);
     assert_eq!(
         sink.upsert_batch(c.batch()).map(|_| ()),
-        Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::Findings }),
+        Err(StoreError::InjectedSubmissionFailure { store: StoreKind::Findings }),
         "the armed fault was still there"
     );
     assert_eq!(sink.upsert_batch(c.batch()).expect("accepted").operation_id().as_raw(), 1);
@@ -71,8 +71,8 @@ fn batch_validation_at_submit_consumes_neither_an_id_nor_a_submission_fault() {
     let ledger = InMemoryDoneLedger::new();
     ledger.fail_next_submissions(1).expect("arm");
     let too_many = vec![clean_row(1, 2, 3, 1); RECOMMENDED_MAX_BATCH_SIZE + 1];
-    assert!(matches!(ledger.batch_upsert(&too_many), Err(InMemoryPersistenceError::BatchValidation(_))));
-    assert!(matches!(ledger.batch_upsert(&[]), Err(InMemoryPersistenceError::InjectedSubmissionFailure { .. })));
+    assert!(matches!(ledger.batch_upsert(&too_many), Err(StoreError::BatchValidation(_))));
+    assert!(matches!(ledger.batch_upsert(&[]), Err(StoreError::InjectedSubmissionFailure { .. })));
     assert_eq!(submit(&ledger, 1).operation_id().as_raw(), 1);
 }
 
@@ -125,7 +125,7 @@ fn commit_fault_hits_whichever_write_is_applied_next() {
     ledger.delay_next_writes(1).expect("arm");
     let a = submit(&ledger, 1);
     let b = submit(&ledger, 2);
-    assert_eq!(b.wait(), Err(InMemoryPersistenceError::InjectedCommitFailure { store: LEDGER }));
+    assert_eq!(b.wait(), Err(StoreError::InjectedCommitFailure { store: LEDGER }));
     assert_eq!(ledger.release_next(CompletionOrder::OldestFirst).expect("release"), Some(a.operation_id()));
     assert_eq!(a.wait().expect("durable").record_count(), 1);
     assert!(ledger.get_record(&key(1, 2, 1)).expect("read").is_some());
@@ -211,14 +211,14 @@ fn poll_reports_pending_then_the_outcome_once() {
     assert!(ledger.release_specific(h.operation_id()).expect("release"));
     assert_eq!(h.poll().expect("poll").expect("finished").expect("durable").record_count(), 1);
     let op_id = h.operation_id();
-    assert_eq!(h.poll(), Err(InMemoryPersistenceError::UnknownOperation { store: LEDGER, op_id }));
-    assert_eq!(h.wait(), Err(InMemoryPersistenceError::UnknownOperation { store: LEDGER, op_id }));
+    assert_eq!(h.poll(), Err(StoreError::UnknownOperation { store: LEDGER, op_id }));
+    assert_eq!(h.wait(), Err(StoreError::UnknownOperation { store: LEDGER, op_id }));
 
     let sink = InMemoryFindingsSink::new();
     let mut f = sink.upsert_batch(chain(1, 10).batch()).expect("accepted");
     assert_eq!(f.poll().expect("poll").expect("finished").expect("durable").finding_count(), 1);
     let op_id = f.operation_id();
-    assert_eq!(f.poll(), Err(InMemoryPersistenceError::UnknownOperation { store: InMemoryStoreKind::Findings, op_id }));
+    assert_eq!(f.poll(), Err(StoreError::UnknownOperation { store: StoreKind::Findings, op_id }));
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn clones_share_one_store() {
     let h = submit(&ledger, 1);
     assert_eq!(control.pending_ids().expect("ids"), vec![h.operation_id()]);
     assert_eq!(control.release_all(CompletionOrder::OldestFirst).expect("release"), 1);
-    assert_eq!(h.wait(), Err(InMemoryPersistenceError::InjectedCommitFailure { store: LEDGER }));
+    assert_eq!(h.wait(), Err(StoreError::InjectedCommitFailure { store: LEDGER }));
     let h = submit(&ledger, 2);
     control.release_all(CompletionOrder::OldestFirst).expect("release");
     h.wait().expect("durable");

@@ -1,5 +1,5 @@
 //! The 31 unit scenarios of the reference in-memory backend
-//! (inmemory-and-simulation.md §4.1), one test each, in the same order.
+//! (docs/contract.md §5, §7–§9), one test each, in the same order.
 
 mod common;
 
@@ -17,7 +17,7 @@ use gossip_persistence::findings::{FindingsUpsertBatch, ObservationRecord, Occur
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, RunId, ShardId};
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsInspect, FindingsSink, InMemoryDoneLedger,
-    InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, PersistenceInputError, StoreControl,
+    InMemoryFindingsSink, PersistenceInputError, StoreControl, StoreError, StoreKind,
 };
 
 /// Long enough that a woken waiter always reports in time; only reached if
@@ -78,10 +78,7 @@ fn t03_done_ledger_handles_block_until_release_and_support_manual_controls() {
     ledger.fail_next_commits(1).expect("arm");
     let failing = ledger.batch_upsert(&[common::clean_row(1, 2, 5, 1)]).expect("accepted");
     assert!(ledger.release_specific(failing.operation_id()).expect("release"));
-    assert_eq!(
-        failing.wait(),
-        Err(InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger })
-    );
+    assert_eq!(failing.wait(), Err(StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger }));
     assert_eq!(ledger.pending_count().expect("count"), 0);
     assert_eq!(ledger.get_record(&key(1, 2, 5)).expect("read"), None);
 }
@@ -135,7 +132,7 @@ fn t05_findings_upsert_rejects_missing_finding_without_partial_commit() {
         .wait();
     assert_eq!(
         result,
-        Err(InMemoryPersistenceError::MissingFinding {
+        Err(StoreError::MissingFinding {
             tenant_id: tenant(1),
             finding_id: absent.finding_id(),
             occurrence_id: orphan.occurrence_id(),
@@ -155,7 +152,7 @@ fn t06_findings_upsert_rejects_missing_occurrence_without_partial_commit() {
         .wait();
     assert_eq!(
         result,
-        Err(InMemoryPersistenceError::MissingOccurrence {
+        Err(StoreError::MissingOccurrence {
             tenant_id: tenant(1),
             occurrence_id: c.occurrence.occurrence_id(),
             observation_id: c.observation.observation_id(),
@@ -172,7 +169,7 @@ fn t07_findings_submission_failures_and_release_all_are_deterministic() {
     sink.fail_next_submissions(1).expect("arm");
     assert_eq!(
         sink.upsert_batch(c.batch()).map(|_| ()),
-        Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::Findings })
+        Err(StoreError::InjectedSubmissionFailure { store: StoreKind::Findings })
     );
     assert_eq!(sink.pending_count().expect("count"), 0);
     let h1 = sink.upsert_batch(c.batch()).expect("accepted");
@@ -249,10 +246,7 @@ fn t12_observation_conflict_on_mismatched_identity_fields() {
         sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], core::slice::from_ref(&obs_b))).expect("accepted").wait();
     assert_eq!(
         result,
-        Err(InMemoryPersistenceError::ObservationConflict {
-            tenant_id: obs_b.tenant_id(),
-            observation_id: obs_b.observation_id()
-        })
+        Err(StoreError::ObservationConflict { tenant_id: obs_b.tenant_id(), observation_id: obs_b.observation_id() })
     );
     let stored = sink.get_observation(tenant(1), obs_a.observation_id()).expect("read").expect("row");
     assert_eq!(stored.seen_at(), LogicalTime::from_raw(80));
@@ -275,7 +269,7 @@ fn t13_observation_conflict_within_single_batch() {
         ))
         .expect("accepted")
         .wait();
-    assert!(matches!(result, Err(InMemoryPersistenceError::ObservationConflict { .. })), "{result:?}");
+    assert!(matches!(result, Err(StoreError::ObservationConflict { .. })), "{result:?}");
     let state = sink_state(&sink);
     assert!(state.findings.is_empty() && state.occurrences.is_empty() && state.observations.is_empty());
 }
@@ -429,14 +423,11 @@ fn t22_combined_failure_modes_are_independent() {
     ledger.fail_next_commits(1).expect("arm");
     assert_eq!(
         ledger.batch_upsert(&[common::clean_row(1, 2, 1, 1)]).map(|_| ()),
-        Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::DoneLedger })
+        Err(StoreError::InjectedSubmissionFailure { store: StoreKind::DoneLedger })
     );
     let r2 = ledger.batch_upsert(&[common::clean_row(1, 2, 2, 1)]).expect("accepted");
     assert!(ledger.release_specific(r2.operation_id()).expect("release"));
-    assert_eq!(
-        r2.wait(),
-        Err(InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger })
-    );
+    assert_eq!(r2.wait(), Err(StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger }));
     let r3 = ledger.batch_upsert(&[common::clean_row(1, 2, 3, 1)]).expect("accepted");
     assert!(ledger.release_specific(r3.operation_id()).expect("release"));
     assert_eq!(r3.wait().expect("durable").record_count(), 1);
@@ -509,7 +500,7 @@ fn t28_inconsistent_tenant_batch_is_rejected_before_lock() {
     let findings = [finding_record(1, 10), finding_record(2, 10)];
     assert_eq!(
         sink.upsert_batch(FindingsUpsertBatch::new(&findings, &[], &[])).map(|_| ()),
-        Err(InMemoryPersistenceError::BatchValidation(PersistenceInputError::InconsistentTenant))
+        Err(StoreError::BatchValidation(PersistenceInputError::InconsistentTenant))
     );
     let state = sink_state(&sink);
     assert!(state.findings.is_empty() && state.occurrences.is_empty() && state.observations.is_empty());

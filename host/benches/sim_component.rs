@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gossip_host::{ComponentBackend, ComponentRuntime};
+use gossip_cli::ComponentBackend;
+use gossip_host::ComponentRuntime;
 use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::done_ledger::DoneLedgerSim;
 use gossip_suite::sim::findings::FindingsSim;

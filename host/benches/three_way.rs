@@ -11,6 +11,9 @@
 //! Every store comes from its suite `Backend`, so the three are built the
 //! way the conformance suite builds them.
 
+/// The SQLite peer as a suite backend: the adapter its own tests use.
+#[path = "../../tests/sqlite/tests/common/mod.rs"]
+mod sqlite_backend;
 mod support;
 
 use std::hint::black_box;
@@ -19,15 +22,16 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use gossip_host::{ComponentBackend, ComponentRuntime};
+use gossip_cli::ComponentBackend;
+use gossip_host::ComponentRuntime;
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{
     FenceEpoch, LogicalTime, NormHash, ObjectVersionId, OvidHash, RuleFingerprint, RunId, ShardId, StableItemId,
     TenantSecretKey, key_secret_hash,
 };
 use gossip_persistence::{CommitHandle, FindingsSink, Location};
-use gossip_sqlite::SqliteBackend;
 use gossip_suite::{Backend, NativeBackend};
+use sqlite_backend::SqliteBackend;
 use support::{POLICY, TENANT, batch, bench_insert, mean, record, upsert_and_wait};
 
 const ROWS: u64 = 1_000;

@@ -1,7 +1,15 @@
-// The Node host: drives the jco-transpiled gossip:persistence component
-// through the fixed scenario in scenario.json and asserts every expected
-// outcome. The Rust host runs the same file (host/tests/host/node_scenario),
-// so both hosts answer to one expectation file.
+// The Node host: drives the jco-transpiled gossip:persistence@0.2.0 component
+// (world testable-store) through the fixed scenario in scenario.json and
+// asserts every expected outcome. The Rust host runs the same file
+// (host/tests/host/node_scenario), so both hosts answer to one expectation
+// file.
+//
+// Stores are constructed without arguments (auto-complete on); a scenario
+// store made with "auto-complete": false gets it turned off through its
+// controller (`testing.ledgerController` / `testing.sinkController`) before
+// any write. Listings are read page by page, with small pages so the
+// scenario's few rows cross page boundaries, and checked against one read of
+// the largest page.
 //
 // Run it with scripts/node-test.sh, which transpiles the component into
 // $GOSSIP_NODE_HOST_DIR (default: <repo>/target/node-host).
@@ -63,6 +71,11 @@ function loadSteps() {
 
 const COMMON = ['op', 'note', 'expect'];
 
+// The largest page a read may ask for (`max-page`), and the page size the
+// listings are read with besides it.
+const MAX_PAGE = 10_000;
+const SMALL_PAGE = 2;
+
 // The keys each op takes, and whether it reports a value (and so must have
 // an `expect`) or only has to succeed. Kept in step with the Rust runner.
 const SIGNATURES = {
@@ -98,6 +111,41 @@ const SIGNATURES = {
 function componentError(error) {
   return error instanceof Error && error.constructor?.name === 'ComponentError' && 'payload' in error;
 }
+
+/** A new store and its controller, through the `testing` export. */
+function withController(store, controllerOf) {
+  return [store, controllerOf(store)];
+}
+
+/**
+ * Every row of a paged listing, read in pages of SMALL_PAGE: `read(after,
+ * limit)` returns the rows strictly after the cursor `after` (undefined: from
+ * the start), and a page shorter than `limit` is the last; `cursor(row)` is
+ * where the next page starts. The pages must add up to one read of MAX_PAGE
+ * rows (the scenario's listings are far shorter), in no more pages than that
+ * takes, so a cursor that does not advance fails instead of looping.
+ */
+function readAll(read, cursor) {
+  const whole = read(undefined, MAX_PAGE);
+  assert.ok(whole.length < MAX_PAGE, 'a scenario listing fits one page of the largest size');
+  const rows = [];
+  let after;
+  for (let pages = 0; ; pages++) {
+    assert.ok(pages <= whole.length / SMALL_PAGE, `more pages than ${whole.length} rows make`);
+    const page = read(after, SMALL_PAGE);
+    assert.ok(page.length <= SMALL_PAGE, `a page of ${page.length} rows for a limit of ${SMALL_PAGE}`);
+    rows.push(...page);
+    if (page.length < SMALL_PAGE) break;
+    after = cursor(page[page.length - 1]);
+  }
+  assert.deepStrictEqual(fromWit(rows), fromWit(whole), 'the pages differ from the whole listing');
+  return rows;
+}
+
+// Where the next page of a findings layer starts: the row's (tenant, id).
+const findingRef = ({ tenantId, findingId }) => ({ tenantId, findingId });
+const occurrenceRef = ({ tenantId, occurrenceId }) => ({ tenantId, occurrenceId });
+const observationRef = ({ tenantId, observationId }) => ({ tenantId, observationId });
 
 class Runner {
   #api;
@@ -136,11 +184,14 @@ class Runner {
       case 'new-sink': {
         if (this.#stores.has(step.store)) throw new Error(`store name ${step.store} is already in use`);
         if (typeof step['auto-complete'] !== 'boolean') throw new Error('auto-complete must be true or false');
-        const store = op === 'new-ledger'
-          ? new this.#api.doneLedger.DoneLedger(step['auto-complete'])
-          : new this.#api.findings.FindingsSink(step['auto-complete']);
-        const kind = op === 'new-ledger' ? 'ledger' : 'sink';
-        this.#stores.set(step.store, { kind, store, controller: store.controller() });
+        const { doneLedger, findings, testing } = this.#api;
+        const [kind, store, controller] = op === 'new-ledger'
+          ? ['ledger', ...withController(new doneLedger.DoneLedger(), testing.ledgerController)]
+          : ['sink', ...withController(new findings.FindingsSink(), testing.sinkController)];
+        // A new store auto-completes; the scenario's flag is a setting of
+        // the store's controls, made before anything else happens to it.
+        if (!step['auto-complete']) controller.setAutoComplete(false);
+        this.#stores.set(step.store, { kind, store, controller });
         return undefined;
       }
       case 'batch-upsert': {
@@ -171,16 +222,22 @@ class Runner {
       case 'batch-get':
         return fromWit(this.#store(step, 'ledger').store.batchGet(
           digest(step.tenant), digest(step.policy), step.ovids.map(digest)));
-      case 'list-done-hashes':
-        // The contract leaves the order unspecified: compare as sets.
-        return fromWit(this.#store(step, 'ledger').store.listDoneHashes(digest(step.tenant), digest(step.policy)))
-          .sort();
+      case 'list-done-hashes': {
+        const { store } = this.#store(step, 'ledger');
+        const [tenant, policy] = [digest(step.tenant), digest(step.policy)];
+        const hashes = fromWit(readAll((after, limit) => store.listDoneHashes(tenant, policy, after, limit), (h) => h));
+        // Ascending by bytes: for hex digests, as strings.
+        assert.deepStrictEqual(hashes, [...hashes].sort(), 'list-done-hashes must be ascending');
+        return hashes;
+      }
       case 'count-done-hashes':
         return fromWit(this.#store(step, 'ledger').store.countDoneHashes(digest(step.tenant), digest(step.policy)));
       case 'get-record':
         return fromWit(this.#store(step, 'ledger').store.getRecord(toWit(step.key)));
-      case 'snapshot':
-        return fromWit(this.#store(step, 'ledger').store.snapshot());
+      case 'snapshot': {
+        const { store } = this.#store(step, 'ledger');
+        return fromWit(readAll((after, limit) => store.snapshot(after, limit), (row) => row.key));
+      }
       case 'durable-counts':
         return fromWit(this.#store(step, 'sink').store.durableCounts());
       case 'get-finding':
@@ -189,12 +246,18 @@ class Runner {
         return fromWit(this.#store(step, 'sink').store.getOccurrence(digest(step.tenant), digest(step.id)));
       case 'get-observation':
         return fromWit(this.#store(step, 'sink').store.getObservation(digest(step.tenant), digest(step.id)));
-      case 'findings-snapshot':
-        return fromWit(this.#store(step, 'sink').store.findingsSnapshot());
-      case 'occurrences-snapshot':
-        return fromWit(this.#store(step, 'sink').store.occurrencesSnapshot());
-      case 'observations-snapshot':
-        return fromWit(this.#store(step, 'sink').store.observationsSnapshot());
+      case 'findings-snapshot': {
+        const { store } = this.#store(step, 'sink');
+        return fromWit(readAll((after, limit) => store.findingsSnapshot(after, limit), findingRef));
+      }
+      case 'occurrences-snapshot': {
+        const { store } = this.#store(step, 'sink');
+        return fromWit(readAll((after, limit) => store.occurrencesSnapshot(after, limit), occurrenceRef));
+      }
+      case 'observations-snapshot': {
+        const { store } = this.#store(step, 'sink');
+        return fromWit(readAll((after, limit) => store.observationsSnapshot(after, limit), observationRef));
+      }
       default:
         return this.#control(step);
     }

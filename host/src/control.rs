@@ -1,19 +1,35 @@
-//! `StoreControl` for both component stores, through the guest's controller.
+//! `StoreControl` for both component stores, through the controller the
+//! component's `testing` interface hands out for the store. Operation ids
+//! cross this boundary translated (see `Slot::host_id`), so an id from
+//! before a reset never names a newer write.
 
 use gossip_exec::Class;
 use gossip_persistence::{CompletionOrder, PendingWriteId, StoreControl};
 
 use crate::ComponentStoreError;
-use crate::bindings::Persistence;
-use crate::bindings::exports::gossip::persistence::control::GuestController;
-use crate::bindings::exports::gossip::persistence::types::CompletionOrder as WitOrder;
+use crate::bindings::exports::gossip::persistence::testing::GuestController;
+use crate::bindings::exports::gossip::persistence::types::{CompletionOrder as WitOrder, StoreError as WitError};
 use crate::error::Decoder;
 use crate::ledger::ComponentDoneLedger;
-use crate::shared::Flavor;
+use crate::runtime::Api;
+use crate::shared::{Flavor, IdMap, Live, Shared, Slot};
 use crate::sink::ComponentFindingsSink;
+use wasmtime::component::ResourceAny;
 
-fn controller(api: &Persistence) -> GuestController<'_> {
-    api.gossip_persistence_control().controller()
+/// The controller of a live store. Only reached when the runtime has the
+/// testing interface, so a missing one is a broken instance, like a trap.
+fn controller(api: &Api, this: Option<ResourceAny>) -> wasmtime::Result<(GuestController<'_>, ResourceAny)> {
+    let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
+    let this = this.ok_or_else(|| wasmtime::Error::msg("no controller"))?;
+    Ok((testing.controller(), this))
+}
+
+/// Sets the completion mode of a fresh instance's store (construction and
+/// rebuilds); a refusal is an instantiation failure.
+pub(crate) fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
+    let (c, this) = controller(&live.api, live.controller)?;
+    c.call_set_auto_complete(&mut live.store, this, on)?
+        .map_err(|e| wasmtime::Error::msg(format!("set-auto-complete refused: {e:?}")))
 }
 
 const fn order(order: CompletionOrder) -> WitOrder {
@@ -23,72 +39,115 @@ const fn order(order: CompletionOrder) -> WitOrder {
     }
 }
 
-macro_rules! impl_store_control {
-    ($($store:ty => $flavor:ty),+) => {$(
-        impl $store {
-            fn decoder(operation: &'static str) -> Decoder {
-                Decoder { store: <$flavor as Flavor>::KIND, operation }
-            }
-        }
+/// Runs one controller call as a combiner request, after checking the
+/// component has the testing interface at all. `then` sees the slot, for
+/// operation-id translation and the remembered completion mode.
+fn control<F: Flavor, W: Send + 'static, T: Send + 'static>(
+    shared: &Shared<F>,
+    operation: &'static str,
+    call: impl FnOnce(&mut Live, &IdMap) -> wasmtime::Result<Result<W, WitError>> + Send + 'static,
+    then: impl FnOnce(&mut Slot<F>, W) -> Result<T, ComponentStoreError> + Send + 'static,
+) -> Result<T, ComponentStoreError> {
+    if !shared.runtime().has_testing() {
+        return Err(ComponentStoreError::NoTestingInterface { store: F::KIND, operation });
+    }
+    let called = shared.with_slot(Class::Control, move |slot| {
+        let translated = slot.translator();
+        let reply = slot.call(operation, move |live| call(live, &translated))?;
+        let value = reply.map_err(|e| Decoder::new(F::KIND, operation).error(e))?;
+        then(slot, value)
+    });
+    called.result
+}
 
+macro_rules! impl_store_control {
+    ($($store:ty),+) => {$(
         impl StoreControl for $store {
             type ControlError = ComponentStoreError;
 
             fn set_auto_complete(&self, on: bool) -> Result<(), ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "set-auto-complete", move |l| controller(&l.api).call_set_auto_complete(&mut l.store, l.controller, on));
+                let reply = control(&self.shared, "set-auto-complete", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_set_auto_complete(&mut l.store, this, on)
+                }, move |slot, ()| { slot.set_auto_complete(on); Ok(()) });
                 // Turning auto-complete on may finish the pending writes.
                 self.shared.wake();
-                let reply = reply?;
-                reply.map_err(|e| Self::decoder("set-auto-complete").error(e))
+                reply
             }
 
             fn delay_next_writes(&self, count: usize) -> Result<(), ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "delay-next-writes", move |l| controller(&l.api).call_delay_next_writes(&mut l.store, l.controller, count as u64))?;
-                reply.map_err(|e| Self::decoder("delay-next-writes").error(e))
+                control(&self.shared, "delay-next-writes", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_delay_next_writes(&mut l.store, this, count as u64)
+                }, |_, ()| Ok(()))
             }
 
             fn fail_next_submissions(&self, count: usize) -> Result<(), ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "fail-next-submissions", move |l| controller(&l.api).call_fail_next_submissions(&mut l.store, l.controller, count as u64))?;
-                reply.map_err(|e| Self::decoder("fail-next-submissions").error(e))
+                control(&self.shared, "fail-next-submissions", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_fail_next_submissions(&mut l.store, this, count as u64)
+                }, |_, ()| Ok(()))
             }
 
             fn fail_next_commits(&self, count: usize) -> Result<(), ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "fail-next-commits", move |l| controller(&l.api).call_fail_next_commits(&mut l.store, l.controller, count as u64))?;
-                reply.map_err(|e| Self::decoder("fail-next-commits").error(e))
+                control(&self.shared, "fail-next-commits", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_fail_next_commits(&mut l.store, this, count as u64)
+                }, |_, ()| Ok(()))
             }
 
             fn release_next(&self, o: CompletionOrder) -> Result<Option<PendingWriteId>, ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "release-next", move |l| controller(&l.api).call_release_next(&mut l.store, l.controller, order(o)));
+                let reply = control(&self.shared, "release-next", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_release_next(&mut l.store, this, order(o))
+                }, |slot, id: Option<u64>| Ok(id.map(|id| slot.host_id(id))));
                 self.shared.wake();
-                reply?.map(|id| id.map(PendingWriteId::from_raw)).map_err(|e| Self::decoder("release-next").error(e))
+                reply
             }
 
             fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "release-specific", move |l| controller(&l.api).call_release_specific(&mut l.store, l.controller, op_id.as_raw()));
+                let reply = control(&self.shared, "release-specific", move |l, t| {
+                    // An id of an earlier instance is pending nowhere.
+                    let Some(guest) = t.guest_id(op_id) else { return Ok(Ok(false)) };
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_release_specific(&mut l.store, this, guest)
+                }, |_, released| Ok(released));
                 self.shared.wake();
-                reply?.map_err(|e| Self::decoder("release-specific").error(e))
+                reply
             }
 
             fn release_all(&self, o: CompletionOrder) -> Result<usize, ComponentStoreError> {
-                let reply = self.shared.call(Class::Control, "release-all", move |l| controller(&l.api).call_release_all(&mut l.store, l.controller, order(o)));
+                let reply = control(&self.shared, "release-all", move |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_release_all(&mut l.store, this, order(o))
+                }, |_, n| Decoder::new(Self::KIND, "release-all").size(n));
                 self.shared.wake();
-                let d = Self::decoder("release-all");
-                d.size(reply?.map_err(|e| d.error(e))?)
+                reply
             }
 
             fn pending_ids(&self) -> Result<Vec<PendingWriteId>, ComponentStoreError> {
-                let reply = self.shared.call(Class::Data, "pending-ids", |l| controller(&l.api).call_pending_ids(&mut l.store, l.controller))?;
-                let ids = reply.map_err(|e| Self::decoder("pending-ids").error(e))?;
-                Ok(ids.into_iter().map(PendingWriteId::from_raw).collect())
+                control(&self.shared, "pending-ids", |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_pending_ids(&mut l.store, this)
+                }, |slot, ids: Vec<u64>| Ok(ids.into_iter().map(|id| slot.host_id(id)).collect()))
             }
 
             fn pending_count(&self) -> Result<usize, ComponentStoreError> {
-                let reply = self.shared.call(Class::Data, "pending-count", |l| controller(&l.api).call_pending_count(&mut l.store, l.controller))?;
-                let d = Self::decoder("pending-count");
-                d.size(reply.map_err(|e| d.error(e))?)
+                control(&self.shared, "pending-count", |l, _| {
+                    let (c, this) = controller(&l.api, l.controller)?;
+                    c.call_pending_count(&mut l.store, this)
+                }, |_, n| Decoder::new(Self::KIND, "pending-count").size(n))
             }
         }
     )+};
 }
 
-impl_store_control!(ComponentDoneLedger => crate::ledger::LedgerFlavor, ComponentFindingsSink => crate::sink::SinkFlavor);
+impl ComponentDoneLedger {
+    const KIND: gossip_persistence::StoreKind = <crate::ledger::LedgerFlavor as Flavor>::KIND;
+}
+
+impl ComponentFindingsSink {
+    const KIND: gossip_persistence::StoreKind = <crate::sink::SinkFlavor as Flavor>::KIND;
+}
+
+impl_store_control!(ComponentDoneLedger, ComponentFindingsSink);

@@ -3,8 +3,7 @@
 
 use gossip_persistence::done_ledger::{DoneLedgerKey, DoneLedgerStatus};
 use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, OvidHash, PolicyHash, TenantId};
-use gossip_persistence::{InMemoryPersistenceError, InMemoryStoreKind, PendingWriteId, PersistenceInputError};
-use gossip_suite::AsStoreError;
+use gossip_persistence::{AsStoreError, PendingWriteId, PersistenceInputError, StoreError, StoreKind};
 use thiserror::Error;
 
 use crate::bindings::exports::gossip::persistence::types as wit;
@@ -15,39 +14,48 @@ use crate::convert::digest;
 pub enum ComponentStoreError {
     /// The store's own error, exactly as the native store reports it.
     #[error(transparent)]
-    Store(#[from] InMemoryPersistenceError),
+    Store(#[from] StoreError),
     /// The component rejected input the native types cannot represent.
     #[error("{store} component rejected input at the boundary: {error}")]
-    Boundary { store: InMemoryStoreKind, error: BoundaryError },
-    /// The guest trapped. Its instance was discarded; the store serves on
-    /// through a fresh, empty instance, so every earlier write is lost.
-    #[error(
-        "{store} component trapped in `{operation}`: {message} (the store was reset to a fresh, empty instance; its state is lost)"
-    )]
-    Trap { store: InMemoryStoreKind, operation: &'static str, message: String },
-    /// A write accepted by an instance that has since trapped and been replaced.
-    #[error("{store} write {op_id} was lost: the component instance trapped and was replaced")]
-    InstanceReset { store: InMemoryStoreKind, op_id: PendingWriteId },
+    Boundary { store: StoreKind, error: BoundaryError },
+    /// The guest trapped and its instance was discarded. Unless the runtime
+    /// journals acknowledged writes (`Recovery::Journal`, which rebuilds
+    /// them into a fresh instance), every later call reports
+    /// `StoreError::StateLost` until the store is reset.
+    #[error("{store} component trapped in `{operation}`: {message} (its instance was discarded)")]
+    Trap { store: StoreKind, operation: &'static str, message: String },
+    /// A write accepted by an instance that has since trapped or been reset:
+    /// it was never acknowledged, and is lost.
+    #[error("{store} write {op_id} was lost: the component instance it was accepted by is gone")]
+    InstanceReset { store: StoreKind, op_id: PendingWriteId },
+    /// A control (completion mode, release, fault injection) on a component
+    /// that exports only the worker-facing world.
+    #[error("{store} component does not export the testing interface (needed by `{operation}`)")]
+    NoTestingInterface { store: StoreKind, operation: &'static str },
+    /// A store call made from inside another call on the same store (e.g.
+    /// from a `with_raw` closure), which would wait for itself forever.
+    #[error("{store} store called from inside one of its own calls")]
+    Reentered { store: StoreKind },
     /// The component answered with something the contract does not allow
     /// (an unknown status, an invalid stored row, an unknown field name).
     #[error("{store} component broke the protocol in `{operation}`: {detail}")]
-    Protocol { store: InMemoryStoreKind, operation: &'static str, detail: String },
+    Protocol { store: StoreKind, operation: &'static str, detail: String },
     /// No instance could be created (e.g. the memory limit is below what the
     /// component needs to start).
     #[error("cannot instantiate the {store} component: {message}")]
-    Instantiate { store: InMemoryStoreKind, message: String },
+    Instantiate { store: StoreKind, message: String },
 }
 
 impl ComponentStoreError {
     /// Decodes an error a component returned (e.g. from a raw export call)
     /// into the native error it encodes, or a protocol error.
-    pub fn from_wit(store: InMemoryStoreKind, operation: &'static str, error: wit::StoreError) -> Self {
-        Decoder { store, operation }.error(error)
+    pub fn from_wit(store: StoreKind, operation: &'static str, error: wit::StoreError) -> Self {
+        Decoder::new(store, operation).error(error)
     }
 }
 
 impl AsStoreError for ComponentStoreError {
-    fn as_store_error(&self) -> Option<&InMemoryPersistenceError> {
+    fn as_store_error(&self) -> Option<&StoreError> {
         match self {
             Self::Store(error) => Some(error),
             _ => None,
@@ -81,11 +89,25 @@ const INPUT_FIELDS: [&str; 1] = ["DoneLedgerErrorCode"];
 
 /// Turns a component's answer into a native value, or a protocol error.
 pub(crate) struct Decoder {
-    pub(crate) store: InMemoryStoreKind,
+    pub(crate) store: StoreKind,
     pub(crate) operation: &'static str,
+    /// Guest memory the host could still grant, reported in a
+    /// `capacity-exceeded` whose guest could not tell (it sends 0).
+    pub(crate) available: u64,
 }
 
 impl Decoder {
+    pub(crate) const fn new(store: StoreKind, operation: &'static str) -> Self {
+        Self { store, operation, available: 0 }
+    }
+
+    pub(crate) const fn with_available(mut self, available: Option<usize>) -> Self {
+        if let Some(available) = available {
+            self.available = available as u64;
+        }
+        self
+    }
+
     pub(crate) fn protocol(&self, detail: impl Into<String>) -> ComponentStoreError {
         ComponentStoreError::Protocol { store: self.store, operation: self.operation, detail: detail.into() }
     }
@@ -160,10 +182,10 @@ impl Decoder {
         })
     }
 
-    fn kind(kind: wit::StoreKind) -> InMemoryStoreKind {
+    fn kind(kind: wit::StoreKind) -> StoreKind {
         match kind {
-            wit::StoreKind::DoneLedger => InMemoryStoreKind::DoneLedger,
-            wit::StoreKind::Findings => InMemoryStoreKind::Findings,
+            wit::StoreKind::DoneLedger => StoreKind::DoneLedger,
+            wit::StoreKind::Findings => StoreKind::Findings,
         }
     }
 
@@ -186,7 +208,7 @@ impl Decoder {
     }
 
     fn try_error(&self, error: wit::StoreError) -> Result<ComponentStoreError, ComponentStoreError> {
-        use InMemoryPersistenceError as E;
+        use StoreError as E;
         use wit::StoreError as W;
         let native = match error {
             W::InjectedSubmissionFailure(k) => E::InjectedSubmissionFailure { store: Self::kind(k) },
@@ -218,6 +240,12 @@ impl Decoder {
                 observation_id: ObservationId::from_bytes(digest(r.observation_id)),
             },
             W::BatchValidation(input) => E::BatchValidation(self.input(input)?),
+            W::CapacityExceeded(c) => E::CapacityExceeded {
+                store: Self::kind(c.store),
+                needed: c.needed,
+                available: if c.available == 0 { self.available } else { c.available },
+            },
+            W::StateLost(k) => E::StateLost { store: Self::kind(k) },
             W::Boundary(b) => return Ok(ComponentStoreError::Boundary { store: self.store, error: Self::boundary(b) }),
         };
         Ok(ComponentStoreError::Store(native))

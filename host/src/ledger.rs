@@ -7,56 +7,90 @@ use gossip_exec::Class;
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
 use gossip_persistence::identity::{OvidHash, PolicyHash, TenantId};
 use gossip_persistence::{
-    CommitHandle, DoneLedger, DoneLedgerInspect, InMemoryStoreKind, PendingWriteId, TrackedHandle,
+    CommitHandle, DoneLedger, DoneLedgerInspect, InMemoryDoneLedger, MAX_PAGE_SIZE, PendingWriteId,
+    RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind, TrackedHandle, check_batch_size, check_read_size,
 };
 use wasmtime::component::ResourceAny;
 
-use crate::bindings::Persistence;
 use crate::bindings::exports::gossip::persistence::done_ledger::{GuestDoneLedger, GuestDoneWrite};
 use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::convert;
 use crate::error::{ComponentStoreError, Decoder};
-use crate::lower::DoneRow;
-use crate::runtime::{ComponentRuntime, HostState};
-use crate::shared::{Flavor, Shared};
+use crate::lower::{self, DoneRow};
+use crate::paging::{check_page_len, collect_pages};
+use crate::runtime::{Api, ComponentRuntime, HostState, Recovery};
+use crate::shared::{Flavor, Live, Shared};
 
 pub(crate) struct LedgerFlavor;
 
-fn ledger(api: &Persistence) -> GuestDoneLedger<'_> {
+fn ledger(api: &Api) -> GuestDoneLedger<'_> {
     api.gossip_persistence_done_ledger().done_ledger()
 }
 
-fn write(api: &Persistence) -> GuestDoneWrite<'_> {
+fn write(api: &Api) -> GuestDoneWrite<'_> {
     api.gossip_persistence_done_ledger().done_write()
 }
 
-impl Flavor for LedgerFlavor {
-    const KIND: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
+/// Guest memory a batch's arguments take once lowered.
+fn lowered_size(records: &[DoneLedgerRecord]) -> usize {
+    records.iter().map(|r| lower::layout::SIZE + r.error_code().map_or(0, |c| c.as_str().len())).sum()
+}
 
-    fn construct(
-        api: &Persistence,
-        store: &mut wasmtime::Store<HostState>,
-        auto_complete: bool,
-    ) -> wasmtime::Result<ResourceAny> {
-        ledger(api).call_constructor(store, auto_complete)
+impl Flavor for LedgerFlavor {
+    const KIND: StoreKind = StoreKind::DoneLedger;
+    type Journal = InMemoryDoneLedger;
+    type Entry = Vec<DoneLedgerRecord>;
+
+    fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny> {
+        ledger(api).call_constructor(store)
     }
 
     fn controller(
-        api: &Persistence,
+        api: &Api,
         store: &mut wasmtime::Store<HostState>,
         this: ResourceAny,
     ) -> wasmtime::Result<ResourceAny> {
-        ledger(api).call_controller(store, this)
+        let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
+        testing.call_ledger_controller(store, this)
+    }
+
+    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
+        crate::control::set_auto_complete(live, on)
+    }
+
+    fn record(journal: &mut InMemoryDoneLedger, entry: Vec<DoneLedgerRecord>) {
+        // The component accepted and applied these very rows, and the journal
+        // merges by the same rules, so this cannot fail short of a bug.
+        if let Ok(handle) = journal.batch_upsert(&entry) {
+            let _ = handle.wait();
+        }
+    }
+
+    fn replay(journal: &InMemoryDoneLedger, live: &mut Live) -> Result<(), String> {
+        let rows = journal.snapshot().map_err(|e| e.to_string())?;
+        for chunk in rows.chunks(RECOMMENDED_MAX_BATCH_SIZE) {
+            let wit_rows: Vec<wit::DoneRecord> = chunk.iter().map(convert::done_record).collect();
+            let submitted = ledger(&live.api).call_batch_upsert(&mut live.store, live.this, &wit_rows);
+            let written = submitted.map_err(|e| e.to_string())?.map_err(|e| format!("{e:?}"))?;
+            let polled = write(&live.api).call_poll(&mut live.store, written).map_err(|e| e.to_string())?;
+            written.resource_drop(&mut live.store).map_err(|e| e.to_string())?;
+            match polled {
+                Some(Ok(_)) => {}
+                other => return Err(format!("replaying {} journaled rows: {other:?}", chunk.len())),
+            }
+        }
+        Ok(())
     }
 }
 
 const fn decoder(operation: &'static str) -> Decoder {
-    Decoder { store: InMemoryStoreKind::DoneLedger, operation }
+    Decoder::new(StoreKind::DoneLedger, operation)
 }
 
 /// A done-ledger backed by its own instance of a component. Clones share
-/// the instance. After a trap the ledger serves on from a fresh, empty
-/// instance (the trapped call reports `ComponentStoreError::Trap`).
+/// the instance. After a trap the ledger never answers as if empty: it
+/// reports `StoreError::StateLost` until [`reset`](Self::reset), or, with
+/// `Recovery::Journal`, rebuilds every acknowledged row into a fresh instance.
 #[derive(Clone)]
 pub struct ComponentDoneLedger {
     pub(crate) shared: Arc<Shared<LedgerFlavor>>,
@@ -68,15 +102,28 @@ impl ComponentDoneLedger {
     }
 
     /// Runs `f` on this ledger's raw instance: the test hook for inputs the
-    /// Rust types cannot represent. A wasmtime error resets the instance.
+    /// Rust types cannot represent. A wasmtime error discards the instance
+    /// like a trap. Calling this ledger from inside `f` fails with
+    /// `ComponentStoreError::Reentered`.
     ///
     /// `f` runs on whichever thread is serving the instance, so it owns
     /// what it uses (`Send + 'static`).
     pub fn with_raw<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Api, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
     ) -> Result<T, ComponentStoreError> {
         self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
+    }
+
+    /// Replaces a lost (or any) instance with a fresh, empty one: the
+    /// explicit way out of `StoreError::StateLost`. Pending writes are lost.
+    pub fn reset(&self) -> Result<(), ComponentStoreError> {
+        self.shared.reset()
+    }
+
+    /// Whether the ledger lost its state and answers only `StateLost`.
+    pub fn is_state_lost(&self) -> bool {
+        self.shared.is_lost()
     }
 }
 
@@ -90,6 +137,8 @@ impl DoneLedger for ComponentDoneLedger {
         policy_hash: PolicyHash,
         ovid_hashes: &[OvidHash],
     ) -> Result<Vec<Option<DoneLedgerRecord>>, ComponentStoreError> {
+        check_read_size(ovid_hashes.len()).map_err(StoreError::from)?;
+        self.shared.ensure_room("batch-get", ovid_hashes.len() * 32)?;
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let ovids: Vec<_> = ovid_hashes.iter().map(|o| convert::wit_digest(o.as_bytes())).collect();
@@ -104,18 +153,38 @@ impl DoneLedger for ComponentDoneLedger {
         rows.iter().map(|row| row.as_ref().map(|r| d.done_record(r)).transpose()).collect()
     }
 
+    /// Pages through the component (`list_done_hashes_page`), so no single
+    /// call returns more than a page.
     fn list_done_hashes(
         &self,
         tenant_id: TenantId,
         policy_hash: PolicyHash,
     ) -> Result<Vec<OvidHash>, ComponentStoreError> {
+        collect_pages(
+            StoreKind::DoneLedger,
+            |after| self.list_done_hashes_page(tenant_id, policy_hash, after, MAX_PAGE_SIZE),
+            |h| *h,
+        )
+    }
+
+    fn list_done_hashes_page(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        after: Option<OvidHash>,
+        limit: usize,
+    ) -> Result<Vec<OvidHash>, ComponentStoreError> {
+        check_read_size(limit).map_err(StoreError::from)?;
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
+        let after = after.map(|h| convert::wit_digest(h.as_bytes()));
         let reply = self.shared.call(Class::Data, "list-done-hashes", move |live| {
-            ledger(&live.api).call_list_done_hashes(&mut live.store, live.this, tenant, policy)
+            ledger(&live.api).call_list_done_hashes(&mut live.store, live.this, tenant, policy, after, limit as u32)
         })?;
         let d = decoder("list-done-hashes");
-        reply.map_err(|e| d.error(e))?.iter().map(|h| Ok(Decoder::ovid(*h))).collect()
+        let page = reply.map_err(|e| d.error(e))?;
+        check_page_len(&d, page.len(), limit)?;
+        Ok(page.iter().map(|h| Decoder::ovid(*h)).collect())
     }
 
     fn count_done_hashes(
@@ -133,35 +202,39 @@ impl DoneLedger for ComponentDoneLedger {
     }
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<ComponentDoneLedgerHandle, ComponentStoreError> {
+        // Limits before work: nothing is cloned or lowered for a batch the
+        // store must refuse, or one whose arguments the guest cannot hold.
+        check_batch_size(records.len()).map_err(StoreError::from)?;
+        self.shared.ensure_room("batch-upsert", lowered_size(records))?;
+        let journaled = self.shared.runtime().config().recovery == Recovery::Journal;
+        let entry = journaled.then(|| records.to_vec());
         // The request runs on whichever thread is combining, so it owns its
         // rows: one clone of the native records, lowered in place from there.
         let records = records.to_vec();
-        let d = decoder("batch-upsert");
         let export = *self.shared.runtime().batch_upsert_export();
-        let called = self.shared.call_at(Class::Data, "batch-upsert", move |live| {
-            let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
-            let func = live
-                .instance
-                .get_func(&mut live.store, export)
-                .ok_or_else(|| wasmtime::Error::msg("done-ledger.batch-upsert is not a function"))?;
-            let typed =
-                func.typed::<(ResourceAny, &[DoneRow<'_>]), (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
-            let (reply,) = typed.call(&mut live.store, (live.this, &rows))?;
-            Ok(match reply {
-                Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
-                Err(e) => Err(e),
-            })
+        let called = self.shared.with_slot(Class::Data, move |slot| {
+            let reply = slot.call("batch-upsert", move |live| {
+                let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
+                let func = live
+                    .instance
+                    .get_func(&mut live.store, export)
+                    .ok_or_else(|| wasmtime::Error::msg("done-ledger.batch-upsert is not a function"))?;
+                let typed =
+                    func.typed::<(ResourceAny, &[DoneRow<'_>]), (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
+                let (reply,) = typed.call(&mut live.store, (live.this, &rows))?;
+                Ok(match reply {
+                    Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
+                    Err(e) => Err(e),
+                })
+            })?;
+            Ok((reply.map(|(w, guest_id)| (w, slot.host_id(guest_id))), slot.memory_available()))
         });
         let (reply, generation) = (called.result, called.generation);
         // Auto-completed writes are already finished: wake any waiter.
         self.shared.wake();
-        let (write, op_id) = reply?.map_err(|e| d.error(e))?;
-        Ok(ComponentDoneLedgerHandle {
-            shared: Arc::clone(&self.shared),
-            write: Some(write),
-            op_id: PendingWriteId::from_raw(op_id),
-            generation,
-        })
+        let (reply, available) = reply?;
+        let (write, op_id) = reply.map_err(|e| decoder("batch-upsert").with_available(available).error(e))?;
+        Ok(ComponentDoneLedgerHandle { shared: Arc::clone(&self.shared), write: Some(write), op_id, generation, entry })
     }
 }
 
@@ -175,12 +248,25 @@ impl DoneLedgerInspect for ComponentDoneLedger {
         reply.map_err(|e| d.error(e))?.as_ref().map(|r| d.done_record(r)).transpose()
     }
 
+    /// Pages through the component (`snapshot_page`).
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, ComponentStoreError> {
-        let reply = self
-            .shared
-            .call(Class::Data, "snapshot", |live| ledger(&live.api).call_snapshot(&mut live.store, live.this))?;
+        collect_pages(StoreKind::DoneLedger, |after| self.snapshot_page(after.as_ref(), MAX_PAGE_SIZE), |r| *r.key())
+    }
+
+    fn snapshot_page(
+        &self,
+        after: Option<&DoneLedgerKey>,
+        limit: usize,
+    ) -> Result<Vec<DoneLedgerRecord>, ComponentStoreError> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        let after = after.map(convert::key);
+        let reply = self.shared.call(Class::Data, "snapshot", move |live| {
+            ledger(&live.api).call_snapshot(&mut live.store, live.this, after, limit as u32)
+        })?;
         let d = decoder("snapshot");
-        reply.map_err(|e| d.error(e))?.iter().map(|r| d.done_record(r)).collect()
+        let page = reply.map_err(|e| d.error(e))?;
+        check_page_len(&d, page.len(), limit)?;
+        page.iter().map(|r| d.done_record(r)).collect()
     }
 }
 
@@ -198,6 +284,8 @@ pub struct ComponentDoneLedgerHandle {
     write: Option<ResourceAny>,
     op_id: PendingWriteId,
     generation: u64,
+    /// The batch, kept only when the runtime journals acknowledged writes.
+    entry: Option<Vec<DoneLedgerRecord>>,
 }
 
 impl TrackedHandle for ComponentDoneLedgerHandle {
@@ -212,11 +300,16 @@ impl CommitHandle for ComponentDoneLedgerHandle {
 
     fn wait(mut self) -> Result<DoneLedgerCommitReceipt, ComponentStoreError> {
         let Some(write_res) = self.write.take() else {
-            return Err(ComponentStoreError::InstanceReset { store: InMemoryStoreKind::DoneLedger, op_id: self.op_id });
+            return Err(ComponentStoreError::InstanceReset { store: StoreKind::DoneLedger, op_id: self.op_id });
         };
-        let outcome = self.shared.wait_for(self.generation, self.op_id, write_res, |live, w| {
-            write(&live.api).call_poll(&mut live.store, w)
-        })?;
+        let outcome = self.shared.wait_for(
+            self.generation,
+            self.op_id,
+            write_res,
+            self.entry.take(),
+            |live, w| write(&live.api).call_poll(&mut live.store, w),
+            Result::is_ok,
+        )?;
         outcome.map(|r| convert::done_receipt(&r)).map_err(|e| decoder("poll").error(e))
     }
 }

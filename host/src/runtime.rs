@@ -4,34 +4,63 @@ use std::path::Path;
 use std::sync::Arc;
 
 use wasmtime::component::{Component, ComponentExportIndex, Linker};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
-};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
 
 use crate::ComponentStoreError;
-use crate::bindings::{Persistence, PersistenceIndices, PersistencePre};
+use crate::bindings::exports::gossip::persistence::{done_ledger, findings, testing};
 use crate::ledger::ComponentDoneLedger;
 use crate::sink::ComponentFindingsSink;
 
-/// Guest linear memory allowed per store instance unless configured otherwise.
-/// A full 10,000-record batch needs a few MiB; 256 MiB leaves room for large
-/// stores while a runaway guest still cannot take the host down.
+/// Guest memory allowed per store instance unless configured otherwise,
+/// summed over all of the instance's linear memories. A full 10,000-record
+/// batch needs a few MiB; 256 MiB leaves room for large stores while a
+/// runaway guest still cannot take the host down.
 pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
+
+/// Table elements, tables, memories and core instances allowed per store
+/// instance: far above what a Rust guest needs (one table of a few hundred
+/// entries, one memory, a handful of core instances), far below what could
+/// hurt the host.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+const MAX_TABLES: usize = 16;
+const MAX_MEMORIES: usize = 4;
+const MAX_INSTANCES: usize = 64;
+
+/// What a store does after its instance trapped (a guest bug or a hostile
+/// component: the instance's state cannot be trusted or reached again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recovery {
+    /// Every later call fails with `StoreError::StateLost` until the caller
+    /// resets the store explicitly (`reset()`), accepting an empty store.
+    /// The default: it costs nothing, and the caller, not the host, decides
+    /// whether an empty store is acceptable.
+    #[default]
+    FailUntilReset,
+    /// The host keeps a journal of every acknowledged write (one native
+    /// in-memory copy of the acknowledged state) and rebuilds a fresh
+    /// instance from it, so nothing acknowledged is lost. Costs a second copy
+    /// of the data on the host and a native merge per acknowledged write.
+    Journal,
+}
 
 /// How components are compiled and instantiated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuntimeConfig {
-    /// Cap on each instance's linear memory, in bytes; growing past it fails
-    /// inside the guest (which then typically traps: an allocation failure).
+    /// Cap on each instance's linear memory, in bytes, summed over its
+    /// memories; growing past it fails inside the guest, which reports
+    /// `capacity-exceeded`. Calls whose arguments would not fit are refused
+    /// on the host before anything is lowered.
     pub memory_limit: usize,
     /// Pre-reserve instance slots with wasmtime's pooling allocator: faster
     /// instantiation, but at most this many live instances per runtime.
     pub pooling_instances: Option<u32>,
+    /// What a store does after a trap.
+    pub recovery: Recovery,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { memory_limit: DEFAULT_MEMORY_LIMIT, pooling_instances: None }
+        Self { memory_limit: DEFAULT_MEMORY_LIMIT, pooling_instances: None, recovery: Recovery::default() }
     }
 }
 
@@ -48,17 +77,95 @@ pub enum LoadError {
     Link { name: String, message: String },
 }
 
-/// Per-instance host state: only the resource limiter (opaque).
+/// Per-instance host state: the instance's resource budget (opaque).
 pub struct HostState {
-    limits: StoreLimits,
+    budget: Budget,
+}
+
+impl HostState {
+    /// Bytes of linear memory the instance holds now, over all its memories.
+    pub const fn memory_in_use(&self) -> usize {
+        self.budget.memory_in_use
+    }
+
+    /// Bytes the instance may still grow its memories by.
+    pub(crate) const fn memory_available(&self) -> usize {
+        self.budget.memory_limit.saturating_sub(self.budget.memory_in_use)
+    }
+}
+
+/// Limits per instance, not per memory or table: wasmtime's `StoreLimits`
+/// caps each memory on its own, so a component with several memories could
+/// hold a multiple of the cap.
+struct Budget {
+    memory_limit: usize,
+    memory_in_use: usize,
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let grown = self.memory_in_use.saturating_sub(current).saturating_add(desired);
+        if grown > self.memory_limit {
+            return Ok(false);
+        }
+        self.memory_in_use = grown;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+}
+
+/// The exports of one instance: the worker-facing stores, and the testing
+/// interface when the component exports it.
+pub struct Api {
+    done_ledger: done_ledger::Guest,
+    findings: findings::Guest,
+    testing: Option<testing::Guest>,
+}
+
+impl Api {
+    /// The `done-ledger` interface.
+    pub const fn gossip_persistence_done_ledger(&self) -> &done_ledger::Guest {
+        &self.done_ledger
+    }
+
+    /// The `findings` interface.
+    pub const fn gossip_persistence_findings(&self) -> &findings::Guest {
+        &self.findings
+    }
+
+    /// The `testing` interface, if the component exports it.
+    pub const fn gossip_persistence_testing(&self) -> Option<&testing::Guest> {
+        self.testing.as_ref()
+    }
+}
+
+struct Indices {
+    done_ledger: done_ledger::GuestIndices,
+    findings: findings::GuestIndices,
+    testing: Option<testing::GuestIndices>,
 }
 
 struct RuntimeInner {
     name: String,
     config: RuntimeConfig,
     component: Component,
-    pre: PersistencePre<HostState>,
-    indices: PersistenceIndices,
+    pre: wasmtime::component::InstancePre<HostState>,
+    indices: Indices,
     /// `done-ledger.batch-upsert`, called with the fast row lowering.
     batch_upsert: ComponentExportIndex,
 }
@@ -121,11 +228,16 @@ impl ComponentRuntime {
             .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
         let linker = Linker::<HostState>::new(&engine);
         let link = |e: wasmtime::Error| LoadError::Link { name: name.to_owned(), message: describe(&e) };
-        let instance_pre = linker.instantiate_pre(&component).map_err(link)?;
-        let indices = PersistenceIndices::new(&instance_pre).map_err(link)?;
-        let pre = PersistencePre::new(instance_pre).map_err(link)?;
+        let pre = linker.instantiate_pre(&component).map_err(link)?;
+        let indices = Indices {
+            done_ledger: done_ledger::GuestIndices::new(&pre).map_err(link)?,
+            findings: findings::GuestIndices::new(&pre).map_err(link)?,
+            // Optional: a store exporting only the worker-facing world is
+            // certified without the checks that need the test machinery.
+            testing: testing::GuestIndices::new(&pre).ok(),
+        };
         let batch_upsert = component
-            .get_export_index(None, "gossip:persistence/done-ledger@0.1.0")
+            .get_export_index(None, "gossip:persistence/done-ledger@0.2.0")
             .and_then(|iface| component.get_export_index(Some(&iface), "[method]done-ledger.batch-upsert"))
             .ok_or_else(|| LoadError::Link {
                 name: name.to_owned(),
@@ -158,13 +270,25 @@ impl ComponentRuntime {
         self.inner.component.component_type().exports(engine).map(|(name, _)| name.to_owned()).collect()
     }
 
+    /// Whether the component exports the `testing` interface (completion
+    /// modes, releases, fault injection); without it, the stores' controls
+    /// fail with `ComponentStoreError::NoTestingInterface`.
+    pub fn has_testing(&self) -> bool {
+        self.inner.indices.testing.is_some()
+    }
+
     /// A fresh store with a fresh instance (the benchmark measures this).
     pub fn instantiate(&self) -> wasmtime::Result<Instance> {
-        let limits = StoreLimitsBuilder::new().memory_size(self.inner.config.memory_limit).build();
-        let mut store = Store::new(self.inner.pre.engine(), HostState { limits });
-        store.limiter(|state| &mut state.limits);
-        let instance = self.inner.pre.instance_pre().instantiate(&mut store)?;
-        let api = self.inner.indices.load(&mut store, &instance)?;
+        let budget = Budget { memory_limit: self.inner.config.memory_limit, memory_in_use: 0 };
+        let mut store = Store::new(self.inner.pre.engine(), HostState { budget });
+        store.limiter(|state| &mut state.budget);
+        let instance = self.inner.pre.instantiate(&mut store)?;
+        let indices = &self.inner.indices;
+        let api = Api {
+            done_ledger: indices.done_ledger.load(&mut store, &instance)?,
+            findings: indices.findings.load(&mut store, &instance)?,
+            testing: indices.testing.as_ref().map(|t| t.load(&mut store, &instance)).transpose()?,
+        };
         Ok(Instance { store, api, instance })
     }
 
@@ -200,7 +324,10 @@ impl ComponentRuntime {
 /// One instance of the component in its own store. Public so tests can call
 /// the raw exports with values the Rust types cannot represent.
 pub struct Instance {
+    /// The instance's store.
     pub store: Store<HostState>,
-    pub api: Persistence,
+    /// Its exports.
+    pub api: Api,
+    /// The instance.
     pub instance: wasmtime::component::Instance,
 }

@@ -1,5 +1,6 @@
 //! What both component stores share: one instance behind a flat combiner,
-//! trap recovery, and waiting for a write without holding the instance.
+//! what happens after a trap (no silent forgetting), operation ids that
+//! survive resets, and waiting for a write without holding the instance.
 //!
 //! A wasm instance is single-threaded, so every call is a request to the
 //! instance's `Combiner`: whichever caller wins the combiner's lock runs the
@@ -10,54 +11,112 @@
 //! epoch that every call which may finish writes (submits, releases, resets
 //! after a trap) bumps.
 
-use std::marker::PhantomData;
+use std::cell::Cell;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use gossip_exec::{Class, Combiner};
-use gossip_persistence::{InMemoryStoreKind, PendingWriteId};
+use gossip_persistence::{PendingWriteId, StoreError, StoreKind};
 use wasmtime::component::ResourceAny;
 
 use crate::ComponentStoreError;
-use crate::bindings::Persistence;
-use crate::runtime::{ComponentRuntime, HostState, Instance, describe};
+use crate::runtime::{Api, ComponentRuntime, HostState, Instance, Recovery, describe};
 
 /// Requests queued without taking the combiner's lock; beyond this a caller
 /// serves the queue itself. Far above the thread counts the host sees.
 const QUEUE_CAPACITY: usize = 64;
 
-/// How one kind of store is created inside an instance.
+thread_local! {
+    /// Set while this thread runs a request on an instance: a store call from
+    /// inside one (e.g. from a `with_raw` closure) would wait on the combiner
+    /// this thread is serving, forever.
+    static IN_REQUEST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Clears `IN_REQUEST` however the request ends.
+struct RequestScope;
+
+impl RequestScope {
+    fn enter() -> Self {
+        IN_REQUEST.with(|flag| flag.set(true));
+        Self
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        IN_REQUEST.with(|flag| flag.set(false));
+    }
+}
+
+/// How one kind of store is created inside an instance, and how its
+/// acknowledged writes are journaled and replayed.
 pub(crate) trait Flavor: 'static {
-    const KIND: InMemoryStoreKind;
-    fn construct(
-        api: &Persistence,
-        store: &mut wasmtime::Store<HostState>,
-        auto_complete: bool,
-    ) -> wasmtime::Result<ResourceAny>;
+    const KIND: StoreKind;
+    /// The acknowledged state, kept on the host when journaling.
+    type Journal: Default + Send + 'static;
+    /// What one acknowledged write adds to the journal.
+    type Entry: Send + 'static;
+
+    fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny>;
     fn controller(
-        api: &Persistence,
+        api: &Api,
         store: &mut wasmtime::Store<HostState>,
         this: ResourceAny,
     ) -> wasmtime::Result<ResourceAny>;
+    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()>;
+    fn record(journal: &mut Self::Journal, entry: Self::Entry);
+    /// Writes the journal into a fresh instance's store; an error names why
+    /// the state could not be rebuilt.
+    fn replay(journal: &Self::Journal, live: &mut Live) -> Result<(), String>;
 }
 
-/// A live instance with its store resource and that store's controller.
+/// A live instance with its store resource and, when the component exports
+/// the testing interface, that store's controller.
 pub(crate) struct Live {
     pub(crate) store: wasmtime::Store<HostState>,
-    pub(crate) api: Persistence,
+    pub(crate) api: Api,
     pub(crate) instance: wasmtime::component::Instance,
     pub(crate) this: ResourceAny,
-    pub(crate) controller: ResourceAny,
+    pub(crate) controller: Option<ResourceAny>,
+}
+
+/// Where the store's instance stands.
+enum State {
+    Live(Box<Live>),
+    /// Trapped under `Recovery::Journal`: the next call rebuilds.
+    Rebuild,
+    /// Trapped (or could not be rebuilt): calls fail until `reset`.
+    Lost,
 }
 
 /// The combiner's resource: owned by whichever thread is combining.
 pub(crate) struct Slot<F: Flavor> {
-    /// None after a trap, until the next call instantiates afresh.
-    live: Option<Live>,
-    /// Bumped on every reset; handles from older generations are lost.
+    state: State,
+    /// Bumped whenever the instance is replaced; handles from older
+    /// generations are lost.
     generation: u64,
+    /// Added to the guest's operation ids: a fresh instance numbers its
+    /// writes from 1 again, and an old id must never name a newer write.
+    id_base: u64,
+    /// The largest id handed out so far, the next generation's base.
+    last_id: u64,
     runtime: ComponentRuntime,
     auto_complete: bool,
-    flavor: PhantomData<fn() -> F>,
+    journal: Option<F::Journal>,
+}
+
+/// The current instance's view of host operation ids.
+#[derive(Clone, Copy)]
+pub(crate) struct IdMap {
+    base: u64,
+}
+
+impl IdMap {
+    /// The current instance's id for a host id; `None` for ids of earlier
+    /// instances (never pending here).
+    pub(crate) fn guest_id(self, id: PendingWriteId) -> Option<u64> {
+        id.as_raw().checked_sub(self.base).filter(|&guest| guest > 0)
+    }
 }
 
 /// How a call left the instance.
@@ -78,34 +137,91 @@ impl<F: Flavor> Slot<F> {
     fn instantiate(runtime: &ComponentRuntime, auto_complete: bool) -> Result<Live, ComponentStoreError> {
         let build = || -> wasmtime::Result<Live> {
             let Instance { mut store, api, instance } = runtime.instantiate()?;
-            let this = F::construct(&api, &mut store, auto_complete)?;
-            let controller = F::controller(&api, &mut store, this)?;
-            Ok(Live { store, api, instance, this, controller })
+            let this = F::construct(&api, &mut store)?;
+            let controller = match api.gossip_persistence_testing() {
+                Some(_) => Some(F::controller(&api, &mut store, this)?),
+                None => None,
+            };
+            let mut live = Live { store, api, instance, this, controller };
+            if !auto_complete {
+                F::set_auto_complete(&mut live, false)?;
+            }
+            Ok(live)
         };
         build().map_err(|e| ComponentStoreError::Instantiate { store: F::KIND, message: describe(&e) })
     }
 
-    /// Runs `f` against the live instance, instantiating one first if the
-    /// last one trapped. An error from wasmtime means the guest trapped (or
-    /// could not be entered): the instance is dropped, never reused.
-    fn call<T>(
+    /// A fresh instance holding the journal's state, in the store's
+    /// completion mode.
+    fn rebuild(&self) -> Result<Live, ComponentStoreError> {
+        let mut live = Self::instantiate(&self.runtime, true)?;
+        if let Some(journal) = &self.journal {
+            F::replay(journal, &mut live)
+                .map_err(|message| ComponentStoreError::Instantiate { store: F::KIND, message })?;
+        }
+        if !self.auto_complete {
+            F::set_auto_complete(&mut live, false)
+                .map_err(|e| ComponentStoreError::Instantiate { store: F::KIND, message: describe(&e) })?;
+        }
+        Ok(live)
+    }
+
+    fn replace(&mut self, state: State) {
+        self.state = state;
+        self.generation += 1;
+        self.id_base = self.last_id;
+    }
+
+    /// Runs `f` against the live instance. An error from wasmtime means the
+    /// guest trapped (or could not be entered): the instance is dropped,
+    /// never reused, and never silently replaced by an empty one.
+    pub(crate) fn call<T>(
         &mut self,
         operation: &'static str,
         f: impl FnOnce(&mut Live) -> wasmtime::Result<T>,
     ) -> Result<T, ComponentStoreError> {
-        // In place: `Live` is large, and moving it out and back in on every
-        // call showed up as a tenth of a one-key lookup.
-        if self.live.is_none() {
-            self.live = Some(Self::instantiate(&self.runtime, self.auto_complete)?);
+        if matches!(self.state, State::Rebuild) {
+            match self.rebuild() {
+                Ok(live) => self.state = State::Live(Box::new(live)),
+                Err(error) => {
+                    self.state = State::Lost;
+                    return Err(error);
+                }
+            }
         }
-        let Some(live) = self.live.as_mut() else {
-            return Err(ComponentStoreError::Instantiate { store: F::KIND, message: "no live instance".to_owned() });
+        let State::Live(live) = &mut self.state else {
+            return Err(StoreError::StateLost { store: F::KIND }.into());
         };
+        let _scope = RequestScope::enter();
         f(live).map_err(|error| {
-            self.generation += 1;
-            self.live = None;
+            let next = if self.journal.is_some() { State::Rebuild } else { State::Lost };
+            self.replace(next);
             ComponentStoreError::Trap { store: F::KIND, operation, message: describe(&error) }
         })
+    }
+
+    /// The host's id for a guest's operation id of the current instance.
+    pub(crate) fn host_id(&mut self, guest_id: u64) -> PendingWriteId {
+        let id = self.id_base.saturating_add(guest_id);
+        self.last_id = self.last_id.max(id);
+        PendingWriteId::from_raw(id)
+    }
+
+    /// Host ids → the current instance's ids, usable inside a call.
+    pub(crate) const fn translator(&self) -> IdMap {
+        IdMap { base: self.id_base }
+    }
+
+    /// Bytes the instance's memories may still grow by.
+    pub(crate) fn memory_available(&self) -> Option<usize> {
+        match &self.state {
+            State::Live(live) => Some(live.store.data().memory_available()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_auto_complete(&mut self, on: bool) {
+        self.auto_complete = on;
     }
 }
 
@@ -119,9 +235,20 @@ pub(crate) struct Shared<F: Flavor> {
 
 impl<F: Flavor> Shared<F> {
     pub(crate) fn new(runtime: ComponentRuntime, auto_complete: bool) -> Result<Self, ComponentStoreError> {
+        if !auto_complete && !runtime.has_testing() {
+            return Err(ComponentStoreError::NoTestingInterface { store: F::KIND, operation: "set-auto-complete" });
+        }
         let live = Slot::<F>::instantiate(&runtime, auto_complete)?;
-        let slot =
-            Slot { live: Some(live), generation: 0, runtime: runtime.clone(), auto_complete, flavor: PhantomData };
+        let journal = (runtime.config().recovery == Recovery::Journal).then(F::Journal::default);
+        let slot = Slot {
+            state: State::Live(Box::new(live)),
+            generation: 0,
+            id_base: 0,
+            last_id: 0,
+            runtime: runtime.clone(),
+            auto_complete,
+            journal,
+        };
         let combiner = Combiner::new(slot, QUEUE_CAPACITY)
             .map_err(|e| ComponentStoreError::Instantiate { store: F::KIND, message: e.to_string() })?;
         Ok(Self { runtime, combiner, finished: Mutex::new(0), written: Condvar::new() })
@@ -142,6 +269,37 @@ impl<F: Flavor> Shared<F> {
         self.written.notify_all();
     }
 
+    /// Runs `request` on the slot as one combiner request, refusing a call
+    /// made from inside another request on this thread (it would deadlock).
+    fn execute<R: Send + 'static>(
+        &self,
+        class: Class,
+        request: impl FnOnce(&mut Slot<F>) -> Result<R, ComponentStoreError> + Send + 'static,
+    ) -> Result<R, ComponentStoreError> {
+        if IN_REQUEST.with(Cell::get) {
+            return Err(ComponentStoreError::Reentered { store: F::KIND });
+        }
+        self.combiner.execute(class, request)
+    }
+
+    /// Runs `f` on the slot itself (id translation, journal), as one request.
+    pub(crate) fn with_slot<T: Send + 'static>(
+        &self,
+        class: Class,
+        f: impl FnOnce(&mut Slot<F>) -> Result<T, ComponentStoreError> + Send + 'static,
+    ) -> Called<T> {
+        let called = self.execute(class, move |slot| {
+            let result = f(slot);
+            Ok(Called { result, generation: slot.generation })
+        });
+        let called = called.unwrap_or_else(|error| Called { result: Err(error), generation: u64::MAX });
+        if matches!(called.result, Err(ComponentStoreError::Trap { .. })) {
+            // Waiters on the lost instance must learn that their write is gone.
+            self.wake();
+        }
+        called
+    }
+
     /// Runs `f` on the instance as one combiner request; see `Slot::call`.
     pub(crate) fn call_at<T: Send + 'static>(
         &self,
@@ -149,15 +307,7 @@ impl<F: Flavor> Shared<F> {
         operation: &'static str,
         f: impl FnOnce(&mut Live) -> wasmtime::Result<T> + Send + 'static,
     ) -> Called<T> {
-        let called = self.combiner.execute(class, move |slot: &mut Slot<F>| {
-            let result = slot.call(operation, f);
-            Called { result, generation: slot.generation }
-        });
-        if matches!(called.result, Err(ComponentStoreError::Trap { .. })) {
-            // Waiters on the lost instance must learn that their write is gone.
-            self.wake();
-        }
-        called
+        self.with_slot(class, move |slot| slot.call(operation, f))
     }
 
     pub(crate) fn call<T: Send + 'static>(
@@ -169,25 +319,57 @@ impl<F: Flavor> Shared<F> {
         self.call_at(class, operation, f).result
     }
 
+    /// Refuses a call whose arguments need `bytes` of guest memory when the
+    /// instance cannot grow by that much: lowering them would make the
+    /// guest's allocator fail, which a Rust guest turns into a trap.
+    pub(crate) fn ensure_room(&self, operation: &'static str, bytes: usize) -> Result<(), ComponentStoreError> {
+        // Below this the guest's free lists (and its first growth) are enough.
+        const SMALL: usize = 64 << 10;
+        if bytes <= SMALL {
+            return Ok(());
+        }
+        let _ = operation;
+        self.with_slot(Class::Data, move |slot| match slot.memory_available() {
+            Some(available) if available < bytes => {
+                Err(StoreError::CapacityExceeded { store: F::KIND, needed: bytes as u64, available: available as u64 }
+                    .into())
+            }
+            _ => Ok(()),
+        })
+        .result
+    }
+
     /// Polls `write` until it has an outcome, sleeping between polls without
-    /// occupying the instance; then drops the guest's write resource.
+    /// occupying the instance; then drops the guest's write resource. A
+    /// successful outcome's `entry` goes into the journal in the same
+    /// request, so no rebuild can come between the acknowledgement and it.
     pub(crate) fn wait_for<T: Send + 'static>(
         &self,
         generation: u64,
         op_id: PendingWriteId,
         write: ResourceAny,
+        entry: Option<F::Entry>,
         poll: impl Fn(&mut Live, ResourceAny) -> wasmtime::Result<Option<T>> + Send + Copy + 'static,
+        succeeded: fn(&T) -> bool,
     ) -> Result<T, ComponentStoreError> {
+        let entry = std::sync::Arc::new(Mutex::new(entry));
         loop {
             // Read before polling: a write finished after this poll bumps the
             // epoch past `seen`, so the sleep below cannot miss it.
             let seen = *self.epoch();
-            let polled = self.combiner.execute(Class::Data, move |slot: &mut Slot<F>| {
+            let entry = std::sync::Arc::clone(&entry);
+            let polled = self.execute(Class::Data, move |slot: &mut Slot<F>| {
                 if slot.generation != generation {
                     return Ok(Polled::Reset);
                 }
                 match slot.call("poll", |live| poll(live, write))? {
                     Some(outcome) => {
+                        if succeeded(&outcome) {
+                            let entry = entry.lock().unwrap_or_else(PoisonError::into_inner).take();
+                            if let (Some(journal), Some(entry)) = (slot.journal.as_mut(), entry) {
+                                F::record(journal, entry);
+                            }
+                        }
                         slot.call("drop write", |live| write.resource_drop(&mut live.store))?;
                         Ok(Polled::Done(outcome))
                     }
@@ -216,15 +398,36 @@ impl<F: Flavor> Shared<F> {
     /// Drops an unwaited write's guest resource: like a native handle, the
     /// write still applies when released; only its outcome is discarded.
     pub(crate) fn discard(&self, generation: u64, write: ResourceAny) {
-        let trapped = self.combiner.execute(Class::Data, move |slot: &mut Slot<F>| {
-            if slot.generation != generation || slot.live.is_none() {
-                return false;
+        let trapped = self.execute(Class::Data, move |slot: &mut Slot<F>| {
+            if slot.generation != generation || !matches!(slot.state, State::Live(_)) {
+                return Ok(false);
             }
-            // A trap here resets the store; nobody is left to tell but waiters.
-            slot.call("drop write", |live| write.resource_drop(&mut live.store)).is_err()
+            // A trap here loses the instance; nobody is left to tell but waiters.
+            Ok(slot.call("drop write", |live| write.resource_drop(&mut live.store)).is_err())
         });
-        if trapped {
+        if trapped.unwrap_or(false) {
             self.wake();
         }
+    }
+
+    /// Replaces the instance with a fresh, empty one (discarding the
+    /// journal): the explicit way out of `StateLost`. Pending writes of the
+    /// old instance report `InstanceReset`.
+    pub(crate) fn reset(&self) -> Result<(), ComponentStoreError> {
+        let reset = self.execute(Class::Control, |slot: &mut Slot<F>| {
+            let live = Slot::<F>::instantiate(&slot.runtime, slot.auto_complete)?;
+            if let Some(journal) = slot.journal.as_mut() {
+                *journal = F::Journal::default();
+            }
+            slot.replace(State::Live(Box::new(live)));
+            Ok(())
+        });
+        self.wake();
+        reset
+    }
+
+    /// Whether the store lost its state and waits for `reset`.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.execute(Class::Data, |slot: &mut Slot<F>| Ok(matches!(slot.state, State::Lost))).unwrap_or(false)
     }
 }

@@ -10,54 +10,132 @@ use gossip_persistence::findings::{
 };
 use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use gossip_persistence::{
-    CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryStoreKind, PendingWriteId,
-    TrackedHandle,
+    CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryFindingsSink, MAX_PAGE_SIZE,
+    PendingWriteId, RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind, TrackedHandle, check_batch_size,
+    check_read_size,
 };
 use wasmtime::component::ResourceAny;
 
-use crate::bindings::Persistence;
 use crate::bindings::exports::gossip::persistence::findings::{GuestFindingsSink, GuestFindingsWrite};
+use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::convert;
 use crate::error::{ComponentStoreError, Decoder};
-use crate::runtime::{ComponentRuntime, HostState};
-use crate::shared::{Flavor, Shared};
+use crate::paging::{check_page_len, collect_pages};
+use crate::runtime::{Api, ComponentRuntime, HostState, Recovery};
+use crate::shared::{Flavor, Live, Shared};
 
 pub(crate) struct SinkFlavor;
 
-fn sink(api: &Persistence) -> GuestFindingsSink<'_> {
+fn sink(api: &Api) -> GuestFindingsSink<'_> {
     api.gossip_persistence_findings().findings_sink()
 }
 
-fn write(api: &Persistence) -> GuestFindingsWrite<'_> {
+fn write(api: &Api) -> GuestFindingsWrite<'_> {
     api.gossip_persistence_findings().findings_write()
 }
 
-impl Flavor for SinkFlavor {
-    const KIND: InMemoryStoreKind = InMemoryStoreKind::Findings;
+/// One findings batch, owned.
+pub(crate) type Rows = (Vec<FindingRecord>, Vec<OccurrenceRecord>, Vec<ObservationRecord>);
 
-    fn construct(
-        api: &Persistence,
-        store: &mut wasmtime::Store<HostState>,
-        auto_complete: bool,
-    ) -> wasmtime::Result<ResourceAny> {
-        sink(api).call_constructor(store, auto_complete)
+/// Guest memory a batch's arguments take once lowered: the records' fixed
+/// parts plus every location string.
+fn lowered_size(batch: &FindingsUpsertBatch<'_>) -> usize {
+    const FINDING: usize = 160;
+    const OCCURRENCE: usize = 144;
+    const OBSERVATION: usize = 224;
+    let strings: usize = batch
+        .observations()
+        .iter()
+        .filter_map(ObservationRecord::location)
+        .map(|l| l.display().len() + l.url().map_or(0, str::len))
+        .sum();
+    batch.findings().len() * FINDING
+        + batch.occurrences().len() * OCCURRENCE
+        + batch.observations().len() * OBSERVATION
+        + strings
+}
+
+/// Submits one batch to a fresh instance and requires it to apply.
+fn replay_batch(
+    live: &mut Live,
+    f: &[wit::Finding],
+    o: &[wit::Occurrence],
+    b: &[wit::Observation],
+) -> Result<(), String> {
+    let submitted = sink(&live.api).call_upsert_batch(&mut live.store, live.this, f, o, b);
+    let written = submitted.map_err(|e| e.to_string())?.map_err(|e| format!("{e:?}"))?;
+    let polled = write(&live.api).call_poll(&mut live.store, written).map_err(|e| e.to_string())?;
+    written.resource_drop(&mut live.store).map_err(|e| e.to_string())?;
+    match polled {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(format!("replaying journaled findings: {e:?}")),
+        None => Err("a replayed findings write stayed pending".to_owned()),
+    }
+}
+
+/// Cuts rows sorted by tenant into single-tenant batches of at most the
+/// batch limit.
+fn tenant_chunks<T>(rows: &[T], tenant: impl Fn(&T) -> TenantId) -> impl Iterator<Item = &[T]> {
+    rows.chunk_by(move |a, b| tenant(a) == tenant(b)).flat_map(|run| run.chunks(RECOMMENDED_MAX_BATCH_SIZE))
+}
+
+impl Flavor for SinkFlavor {
+    const KIND: StoreKind = StoreKind::Findings;
+    type Journal = InMemoryFindingsSink;
+    type Entry = Rows;
+
+    fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny> {
+        sink(api).call_constructor(store)
     }
 
     fn controller(
-        api: &Persistence,
+        api: &Api,
         store: &mut wasmtime::Store<HostState>,
         this: ResourceAny,
     ) -> wasmtime::Result<ResourceAny> {
-        sink(api).call_controller(store, this)
+        let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
+        testing.call_sink_controller(store, this)
+    }
+
+    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
+        crate::control::set_auto_complete(live, on)
+    }
+
+    fn record(journal: &mut InMemoryFindingsSink, (f, o, b): Rows) {
+        // The component applied these very rows under the same rules.
+        if let Ok(handle) = journal.upsert_batch(FindingsUpsertBatch::new(&f, &o, &b)) {
+            let _ = handle.wait();
+        }
+    }
+
+    /// Parents before children: findings, then occurrences, then
+    /// observations, each layer in single-tenant batches.
+    fn replay(journal: &InMemoryFindingsSink, live: &mut Live) -> Result<(), String> {
+        let findings = journal.findings_snapshot().map_err(|e| e.to_string())?;
+        for chunk in tenant_chunks(&findings, FindingRecord::tenant_id) {
+            let rows: Vec<_> = chunk.iter().map(convert::finding).collect();
+            replay_batch(live, &rows, &[], &[])?;
+        }
+        let occurrences = journal.occurrences_snapshot().map_err(|e| e.to_string())?;
+        for chunk in tenant_chunks(&occurrences, OccurrenceRecord::tenant_id) {
+            let rows: Vec<_> = chunk.iter().map(convert::occurrence).collect();
+            replay_batch(live, &[], &rows, &[])?;
+        }
+        let observations = journal.observations_snapshot().map_err(|e| e.to_string())?;
+        for chunk in tenant_chunks(&observations, ObservationRecord::tenant_id) {
+            let rows: Vec<_> = chunk.iter().map(convert::observation).collect();
+            replay_batch(live, &[], &[], &rows)?;
+        }
+        Ok(())
     }
 }
 
 const fn decoder(operation: &'static str) -> Decoder {
-    Decoder { store: InMemoryStoreKind::Findings, operation }
+    Decoder::new(StoreKind::Findings, operation)
 }
 
 /// A findings sink backed by its own instance of a component. Clones share
-/// the instance; after a trap it serves on from a fresh, empty instance.
+/// the instance; after a trap it behaves like `ComponentDoneLedger`.
 #[derive(Clone)]
 pub struct ComponentFindingsSink {
     pub(crate) shared: Arc<Shared<SinkFlavor>>,
@@ -71,9 +149,20 @@ impl ComponentFindingsSink {
     /// Runs `f` on this sink's raw instance (see `ComponentDoneLedger::with_raw`).
     pub fn with_raw<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Persistence, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Api, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
     ) -> Result<T, ComponentStoreError> {
         self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
+    }
+
+    /// Replaces a lost (or any) instance with a fresh, empty one (see
+    /// `ComponentDoneLedger::reset`).
+    pub fn reset(&self) -> Result<(), ComponentStoreError> {
+        self.shared.reset()
+    }
+
+    /// Whether the sink lost its state and answers only `StateLost`.
+    pub fn is_state_lost(&self) -> bool {
+        self.shared.is_lost()
     }
 
     fn lookup<T: Send + 'static>(
@@ -85,11 +174,10 @@ impl ComponentFindingsSink {
             GuestFindingsSink<'_>,
             &mut wasmtime::Store<HostState>,
             ResourceAny,
-            crate::bindings::exports::gossip::persistence::types::Digest,
-            crate::bindings::exports::gossip::persistence::types::Digest,
-        ) -> wasmtime::Result<
-            Result<Option<T>, crate::bindings::exports::gossip::persistence::types::StoreError>,
-        > + Send
+            wit::Digest,
+            wit::Digest,
+        ) -> wasmtime::Result<Result<Option<T>, wit::StoreError>>
+        + Send
         + 'static,
     ) -> Result<Option<T>, ComponentStoreError> {
         let tenant = convert::wit_digest(tenant_id.as_bytes());
@@ -99,6 +187,26 @@ impl ComponentFindingsSink {
             .call(Class::Data, operation, move |live| call(sink(&live.api), &mut live.store, live.this, tenant, id))?;
         reply.map_err(|e| decoder(operation).error(e))
     }
+
+    /// One page of a findings layer: `call` runs the guest's paged snapshot.
+    fn page<W: Send + 'static, T>(
+        &self,
+        operation: &'static str,
+        limit: usize,
+        call: impl FnOnce(&mut Live, u32) -> wasmtime::Result<Result<Vec<W>, wit::StoreError>> + Send + 'static,
+        decode: impl Fn(&Decoder, &W) -> Result<T, ComponentStoreError>,
+    ) -> Result<Vec<T>, ComponentStoreError> {
+        check_read_size(limit).map_err(StoreError::from)?;
+        let reply = self.shared.call(Class::Data, operation, move |live| call(live, limit as u32))?;
+        let d = decoder(operation);
+        let page = reply.map_err(|e| d.error(e))?;
+        check_page_len(&d, page.len(), limit)?;
+        page.iter().map(|row| decode(&d, row)).collect()
+    }
+}
+
+fn reference(tenant: TenantId, id: &[u8; 32]) -> (wit::Digest, wit::Digest) {
+    (convert::wit_digest(tenant.as_bytes()), convert::wit_digest(id))
 }
 
 impl FindingsSink for ComponentFindingsSink {
@@ -106,33 +214,37 @@ impl FindingsSink for ComponentFindingsSink {
     type CommitHandle = ComponentFindingsHandle;
 
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<ComponentFindingsHandle, ComponentStoreError> {
+        // Limits before work, as for the done-ledger.
+        check_batch_size(batch.total_records()).map_err(StoreError::from)?;
+        self.shared.ensure_room("upsert-batch", lowered_size(&batch))?;
+        let journaled = self.shared.runtime().config().recovery == Recovery::Journal;
+        let entry =
+            journaled.then(|| (batch.findings().to_vec(), batch.occurrences().to_vec(), batch.observations().to_vec()));
         let findings: Vec<_> = batch.findings().iter().map(convert::finding).collect();
         let occurrences: Vec<_> = batch.occurrences().iter().map(convert::occurrence).collect();
         let observations: Vec<_> = batch.observations().iter().map(convert::observation).collect();
-        let d = decoder("upsert-batch");
         // The converted rows are already owned: moved in, not copied again.
-        let called = self.shared.call_at(Class::Data, "upsert-batch", move |live| {
-            let reply = sink(&live.api).call_upsert_batch(
-                &mut live.store,
-                live.this,
-                &findings,
-                &occurrences,
-                &observations,
-            )?;
-            Ok(match reply {
-                Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
-                Err(e) => Err(e),
-            })
+        let called = self.shared.with_slot(Class::Data, move |slot| {
+            let reply = slot.call("upsert-batch", move |live| {
+                let reply = sink(&live.api).call_upsert_batch(
+                    &mut live.store,
+                    live.this,
+                    &findings,
+                    &occurrences,
+                    &observations,
+                )?;
+                Ok(match reply {
+                    Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
+                    Err(e) => Err(e),
+                })
+            })?;
+            Ok((reply.map(|(w, guest_id)| (w, slot.host_id(guest_id))), slot.memory_available()))
         });
         let (reply, generation) = (called.result, called.generation);
         self.shared.wake();
-        let (write, op_id) = reply?.map_err(|e| d.error(e))?;
-        Ok(ComponentFindingsHandle {
-            shared: Arc::clone(&self.shared),
-            write: Some(write),
-            op_id: PendingWriteId::from_raw(op_id),
-            generation,
-        })
+        let (reply, available) = reply?;
+        let (write, op_id) = reply.map_err(|e| decoder("upsert-batch").with_available(available).error(e))?;
+        Ok(ComponentFindingsHandle { shared: Arc::clone(&self.shared), write: Some(write), op_id, generation, entry })
     }
 }
 
@@ -177,27 +289,63 @@ impl FindingsInspect for ComponentFindingsSink {
     }
 
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, ComponentStoreError> {
-        let reply = self.shared.call(Class::Data, "findings-snapshot", |live| {
-            sink(&live.api).call_findings_snapshot(&mut live.store, live.this)
-        })?;
-        let d = decoder("findings-snapshot");
-        Ok(reply.map_err(|e| d.error(e))?.iter().map(Decoder::finding).collect())
+        let key = |r: &FindingRecord| (r.tenant_id(), r.finding_id());
+        collect_pages(StoreKind::Findings, |after| self.findings_page(after, MAX_PAGE_SIZE), key)
     }
 
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, ComponentStoreError> {
-        let reply = self.shared.call(Class::Data, "occurrences-snapshot", |live| {
-            sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this)
-        })?;
-        let d = decoder("occurrences-snapshot");
-        reply.map_err(|e| d.error(e))?.iter().map(|r| d.occurrence(r)).collect()
+        let key = |r: &OccurrenceRecord| (r.tenant_id(), r.occurrence_id());
+        collect_pages(StoreKind::Findings, |after| self.occurrences_page(after, MAX_PAGE_SIZE), key)
     }
 
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, ComponentStoreError> {
-        let reply = self.shared.call(Class::Data, "observations-snapshot", |live| {
-            sink(&live.api).call_observations_snapshot(&mut live.store, live.this)
-        })?;
-        let d = decoder("observations-snapshot");
-        reply.map_err(|e| d.error(e))?.iter().map(|r| d.observation(r)).collect()
+        let key = |r: &ObservationRecord| (r.tenant_id(), r.observation_id());
+        collect_pages(StoreKind::Findings, |after| self.observations_page(after, MAX_PAGE_SIZE), key)
+    }
+
+    fn findings_page(
+        &self,
+        after: Option<(TenantId, FindingId)>,
+        limit: usize,
+    ) -> Result<Vec<FindingRecord>, ComponentStoreError> {
+        let after = after.map(|(t, id)| reference(t, id.as_bytes()));
+        let after = after.map(|(tenant_id, finding_id)| wit::FindingRef { tenant_id, finding_id });
+        self.page(
+            "findings-snapshot",
+            limit,
+            move |live, limit| sink(&live.api).call_findings_snapshot(&mut live.store, live.this, after, limit),
+            |_, r| Ok(Decoder::finding(r)),
+        )
+    }
+
+    fn occurrences_page(
+        &self,
+        after: Option<(TenantId, OccurrenceId)>,
+        limit: usize,
+    ) -> Result<Vec<OccurrenceRecord>, ComponentStoreError> {
+        let after = after.map(|(t, id)| reference(t, id.as_bytes()));
+        let after = after.map(|(tenant_id, occurrence_id)| wit::OccurrenceRef { tenant_id, occurrence_id });
+        self.page(
+            "occurrences-snapshot",
+            limit,
+            move |live, limit| sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this, after, limit),
+            |d, r| d.occurrence(r),
+        )
+    }
+
+    fn observations_page(
+        &self,
+        after: Option<(TenantId, ObservationId)>,
+        limit: usize,
+    ) -> Result<Vec<ObservationRecord>, ComponentStoreError> {
+        let after = after.map(|(t, id)| reference(t, id.as_bytes()));
+        let after = after.map(|(tenant_id, observation_id)| wit::ObservationRef { tenant_id, observation_id });
+        self.page(
+            "observations-snapshot",
+            limit,
+            move |live, limit| sink(&live.api).call_observations_snapshot(&mut live.store, live.this, after, limit),
+            |d, r| d.observation(r),
+        )
     }
 }
 
@@ -214,6 +362,8 @@ pub struct ComponentFindingsHandle {
     write: Option<ResourceAny>,
     op_id: PendingWriteId,
     generation: u64,
+    /// The batch, kept only when the runtime journals acknowledged writes.
+    entry: Option<Rows>,
 }
 
 impl TrackedHandle for ComponentFindingsHandle {
@@ -228,11 +378,16 @@ impl CommitHandle for ComponentFindingsHandle {
 
     fn wait(mut self) -> Result<FindingsCommitReceipt, ComponentStoreError> {
         let Some(write_res) = self.write.take() else {
-            return Err(ComponentStoreError::InstanceReset { store: InMemoryStoreKind::Findings, op_id: self.op_id });
+            return Err(ComponentStoreError::InstanceReset { store: StoreKind::Findings, op_id: self.op_id });
         };
-        let outcome = self.shared.wait_for(self.generation, self.op_id, write_res, |live, w| {
-            write(&live.api).call_poll(&mut live.store, w)
-        })?;
+        let outcome = self.shared.wait_for(
+            self.generation,
+            self.op_id,
+            write_res,
+            self.entry.take(),
+            |live, w| write(&live.api).call_poll(&mut live.store, w),
+            Result::is_ok,
+        )?;
         outcome.map(|r| convert::findings_receipt(&r)).map_err(|e| decoder("poll").error(e))
     }
 }

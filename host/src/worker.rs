@@ -3,10 +3,16 @@
 //!
 //! Answers are decoded into the native types with the same decoder the
 //! component stores use, so a test can compare them with native stores.
+//!
+//! The worker itself never sees the store's test machinery; the plugged
+//! component re-exports the store instance's `gossip:persistence/testing`,
+//! and [`ScanningWorker::inject_faults`] and
+//! [`ScanningWorker::delay_next_writes`] reach the worker's stores through
+//! its `live-controllers`.
 
 use gossip_persistence::done_ledger::DoneLedgerRecord;
 use gossip_persistence::findings::{DurableFindingsCounts, FindingRecord, ObservationRecord, OccurrenceRecord};
-use gossip_persistence::{InMemoryStoreKind, PersistenceInputError};
+use gossip_persistence::{PersistenceInputError, StoreKind};
 use thiserror::Error;
 use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
@@ -23,12 +29,15 @@ mod bindings {
         world: "gossip:scanning-worker/scanning-worker-with-store",
         path: ["../wit", "../examples/scanning-worker/wit"],
         // The store's types are the ones the component stores already use,
-        // so their decoders apply to the worker's answers too.
+        // so their decoders apply to the worker's answers too. The world's
+        // other store interfaces (`testing`, and `done-ledger` and `findings`
+        // whose resources it names) get bindings of their own here.
         with: { "gossip:persistence/types": crate::bindings::exports::gossip::persistence::types },
     });
 }
 
 use bindings::ScanningWorkerWithStore;
+use bindings::exports::gossip::persistence::testing::GuestController;
 /// The worker's WIT types: requests, reports and errors.
 pub use bindings::exports::gossip::scanning_worker::scanner as wit;
 
@@ -150,10 +159,10 @@ fn trap(operation: &'static str) -> impl FnOnce(wasmtime::Error) -> WorkerError 
 }
 
 /// The store a scan stage talks to.
-const fn stage_store(stage: wit::ScanStage) -> InMemoryStoreKind {
+const fn stage_store(stage: wit::ScanStage) -> StoreKind {
     match stage {
-        wit::ScanStage::Lookup | wit::ScanStage::MarkDone => InMemoryStoreKind::DoneLedger,
-        wit::ScanStage::RecordFindings => InMemoryStoreKind::Findings,
+        wit::ScanStage::Lookup | wit::ScanStage::MarkDone => StoreKind::DoneLedger,
+        wit::ScanStage::RecordFindings => StoreKind::Findings,
     }
 }
 
@@ -171,7 +180,7 @@ fn worker_error(error: wit::WorkerError) -> WorkerError {
     match error {
         wit::WorkerError::InvalidInput(e) => {
             // The worker validates with the store crate: its errors decode like the store's.
-            let decoder = Decoder { store: InMemoryStoreKind::Findings, operation: "scan" };
+            let decoder = Decoder::new(StoreKind::Findings, "scan");
             match decoder.input(e.error) {
                 Ok(error) => WorkerError::InvalidInput { object: e.object_index, error },
                 Err(protocol) => WorkerError::ReadBack(protocol),
@@ -181,7 +190,7 @@ fn worker_error(error: wit::WorkerError) -> WorkerError {
             WorkerError::InvalidLocation { object: e.object_index, error: field_error(e.error) }
         }
         wit::WorkerError::Store(f) => {
-            let error = Decoder { store: stage_store(f.stage), operation: "scan" }.error(f.error);
+            let error = Decoder::new(stage_store(f.stage), "scan").error(f.error);
             WorkerError::Store { stage: f.stage, object: f.object_index, error }
         }
         wit::WorkerError::ContractViolation(v) => {
@@ -205,7 +214,7 @@ impl ScanningWorker {
 
     fn read<T>(
         &mut self,
-        store: InMemoryStoreKind,
+        store: StoreKind,
         operation: &'static str,
         call: impl FnOnce(
             wit::GuestWorker<'_>,
@@ -215,7 +224,7 @@ impl ScanningWorker {
     ) -> Result<(T, Decoder), WorkerError> {
         let scanner = self.api.gossip_scanning_worker_scanner();
         let answer = call(scanner.worker(), &mut self.store, self.worker).map_err(trap(operation))?;
-        let decoder = Decoder { store, operation };
+        let decoder = Decoder::new(store, operation);
         match answer {
             Ok(value) => Ok((value, decoder)),
             Err(error) => Err(WorkerError::ReadBack(decoder.error(error))),
@@ -224,22 +233,19 @@ impl ScanningWorker {
 
     /// Durable findings rows per layer.
     pub fn durable_counts(&mut self) -> Result<DurableFindingsCounts, WorkerError> {
-        let (counts, _) =
-            self.read(InMemoryStoreKind::Findings, "durable-counts", |w, s, r| w.call_durable_counts(s, r))?;
+        let (counts, _) = self.read(StoreKind::Findings, "durable-counts", |w, s, r| w.call_durable_counts(s, r))?;
         Ok(convert::counts(&counts))
     }
 
     /// Every durable done-ledger row, sorted by key.
     pub fn done_rows(&mut self) -> Result<Vec<DoneLedgerRecord>, WorkerError> {
-        let (rows, decoder) =
-            self.read(InMemoryStoreKind::DoneLedger, "done-rows", |w, s, r| w.call_done_rows(s, r))?;
+        let (rows, decoder) = self.read(StoreKind::DoneLedger, "done-rows", |w, s, r| w.call_done_rows(s, r))?;
         rows.iter().map(|row| decoder.done_record(row)).collect::<Result<_, _>>().map_err(WorkerError::ReadBack)
     }
 
     /// Every durable findings row, each layer sorted by (tenant, id).
     pub fn findings_rows(&mut self) -> Result<FindingsRows, WorkerError> {
-        let (rows, decoder) =
-            self.read(InMemoryStoreKind::Findings, "findings-rows", |w, s, r| w.call_findings_rows(s, r))?;
+        let (rows, decoder) = self.read(StoreKind::Findings, "findings-rows", |w, s, r| w.call_findings_rows(s, r))?;
         let decode = || -> Result<FindingsRows, ComponentStoreError> {
             Ok(FindingsRows {
                 findings: rows.findings.iter().map(Decoder::finding).collect(),
@@ -250,19 +256,68 @@ impl ScanningWorker {
         decode().map_err(WorkerError::ReadBack)
     }
 
-    /// Makes the next `submissions` writes to `store` be rejected and the
-    /// next `commits` fail when applied (fault injection for tests).
-    pub fn inject_faults(
+    /// Makes the next `submissions` writes to the worker's `store` be
+    /// rejected and the next `commits` fail when applied (fault injection
+    /// for tests).
+    pub fn inject_faults(&mut self, store: StoreKind, submissions: u64, commits: u64) -> Result<(), WorkerError> {
+        self.control(store, "inject-faults", |controller, s, c| {
+            let submitted = controller.call_fail_next_submissions(&mut *s, c, submissions)?;
+            if submitted.is_err() {
+                return Ok(submitted);
+            }
+            controller.call_fail_next_commits(s, c, commits)
+        })
+    }
+
+    /// Makes the next `count` writes to the worker's `store` wait for a
+    /// release that never comes: the worker, which expects its writes to
+    /// complete at once, reports them as a contract violation.
+    pub fn delay_next_writes(&mut self, store: StoreKind, count: u64) -> Result<(), WorkerError> {
+        self.control(store, "delay-next-writes", |controller, s, c| controller.call_delay_next_writes(s, c, count))
+    }
+
+    /// Runs `call` on the controller of every live `store` of the worker's
+    /// instance (the example worker holds one of each kind), through the
+    /// store's `testing` export, and drops the controllers.
+    fn control(
         &mut self,
-        store: InMemoryStoreKind,
-        submissions: u64,
-        commits: u64,
+        store: StoreKind,
+        operation: &'static str,
+        mut call: impl FnMut(
+            GuestController<'_>,
+            &mut Store<WorkerState>,
+            ResourceAny,
+        ) -> wasmtime::Result<Result<(), store_wit::StoreError>>,
     ) -> Result<(), WorkerError> {
         let kind = match store {
-            InMemoryStoreKind::DoneLedger => store_wit::StoreKind::DoneLedger,
-            InMemoryStoreKind::Findings => store_wit::StoreKind::Findings,
+            StoreKind::DoneLedger => store_wit::StoreKind::DoneLedger,
+            StoreKind::Findings => store_wit::StoreKind::Findings,
         };
-        self.read(store, "inject-faults", |w, s, r| w.call_inject_faults(s, r, kind, submissions, commits))?;
-        Ok(())
+        let testing = self.api.gossip_persistence_testing();
+        let controllers = testing.call_live_controllers(&mut self.store, kind).map_err(trap("live-controllers"))?;
+        let mut outcome = if controllers.is_empty() {
+            let detail = format!("the worker holds no live {store} store");
+            Err(WorkerError::ReadBack(Decoder::new(store, operation).protocol(detail)))
+        } else {
+            Ok(())
+        };
+        for &controller in &controllers {
+            outcome = match call(testing.controller(), &mut self.store, controller) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(WorkerError::ReadBack(Decoder::new(store, operation).error(error))),
+                Err(e) => Err(trap(operation)(e)),
+            };
+            if outcome.is_err() {
+                break;
+            }
+        }
+        // The controllers are this call's to drop; after a trap the instance
+        // cannot be entered again, and they are gone with it.
+        if !matches!(outcome, Err(WorkerError::Trap { .. })) {
+            for controller in controllers {
+                controller.resource_drop(&mut self.store).map_err(trap("drop controller"))?;
+            }
+        }
+        outcome
     }
 }

@@ -1,30 +1,20 @@
 //! What a store backend must offer for the suite to certify it: both stores,
 //! their inspection and control surfaces, and a way to read its errors as the
-//! reference error type so results can be compared across backends.
+//! reference error type so results can be compared across backends. The
+//! control surface may be a stub that always fails, for a backend without
+//! the test machinery (see [`Backend::supports_testing`]).
 
+pub use gossip_persistence::AsStoreError;
 use gossip_persistence::{
-    DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryDoneLedger,
-    InMemoryFindingsSink, InMemoryPersistenceError, StoreControl,
+    BackendError, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink,
+    InMemoryDoneLedger, InMemoryFindingsSink, StoreControl,
 };
-
-/// Reads a backend error as the reference store error, when it is one.
-/// `None` means an infrastructure failure the reference has no variant for
-/// (a trapped component, a lost connection), which no check ever expects.
-pub trait AsStoreError {
-    fn as_store_error(&self) -> Option<&InMemoryPersistenceError>;
-}
-
-impl AsStoreError for InMemoryPersistenceError {
-    fn as_store_error(&self) -> Option<&InMemoryPersistenceError> {
-        Some(self)
-    }
-}
 
 /// A done-ledger the suite can drive end to end.
 pub trait SuiteLedger:
     DoneLedger<Error = Self::E> + DoneLedgerInspect + StoreControl<ControlError = Self::E> + Clone + Send + Sync + 'static
 {
-    type E: AsStoreError + std::error::Error + Send + Sync + 'static;
+    type E: BackendError;
 }
 
 impl<T> SuiteLedger for T
@@ -36,7 +26,6 @@ where
         + Send
         + Sync
         + 'static,
-    <T as DoneLedger>::Error: AsStoreError,
 {
     type E = <T as DoneLedger>::Error;
 }
@@ -52,7 +41,7 @@ pub trait SuiteSink:
     + Sync
     + 'static
 {
-    type E: AsStoreError + std::error::Error + Send + Sync + 'static;
+    type E: BackendError;
 }
 
 impl<T> SuiteSink for T
@@ -65,7 +54,6 @@ where
         + Send
         + Sync
         + 'static,
-    <T as FindingsSink>::Error: AsStoreError,
 {
     type E = <T as FindingsSink>::Error;
 }
@@ -79,6 +67,17 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &str;
     fn new_ledger(&self) -> anyhow::Result<Self::Ledger>;
     fn new_sink(&self) -> anyhow::Result<Self::Sink>;
+
+    /// Whether its stores implement the test machinery for real: completion
+    /// modes, releases, pending ids and fault injection through
+    /// [`StoreControl`]. A backend that only offers the worker-facing stores
+    /// (say a component exporting `world store` without `testing`) returns
+    /// false and may fail every control call; the conformance suite then
+    /// skips the checks that need them (reported as skipped, never failed)
+    /// and the simulation refuses to run (see [`crate::sim::require_testing`]).
+    fn supports_testing(&self) -> bool {
+        true
+    }
 }
 
 /// The reference stores of this workspace.

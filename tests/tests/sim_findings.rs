@@ -4,8 +4,8 @@
 
 use gossip_persistence::findings::FindingsCommitReceipt;
 use gossip_persistence::{
-    CommitHandle, CompletionOrder, FindingsSink, InMemoryFindingsSink, InMemoryPersistenceError, PendingWriteId,
-    PersistenceInputError,
+    CommitHandle, CompletionOrder, FindingsSink, InMemoryFindingsSink, PendingWriteId, PersistenceInputError,
+    StoreError,
 };
 use gossip_suite::sim::findings::universe::{OCCURRENCES_PER_TENANT, TENANTS};
 use gossip_suite::sim::findings::{
@@ -167,11 +167,7 @@ fn invalid_batches_are_refused_at_submit() {
 
 // ---- oracle ----
 
-fn oracle_commit(
-    oracle: &mut FindingsOracle,
-    id: u64,
-    batch: &SimBatch,
-) -> Result<FindingsCommitReceipt, InMemoryPersistenceError> {
+fn oracle_commit(oracle: &mut FindingsOracle, id: u64, batch: &SimBatch) -> Result<FindingsCommitReceipt, StoreError> {
     let id = PendingWriteId::from_raw(id);
     oracle.submit(id, batch.clone());
     match oracle.predict(id).unwrap() {
@@ -222,10 +218,7 @@ fn oracle_predicts_submit_refusals_identity_first() {
     let mut both = mixed.clone();
     both.observations.extend(sim.build_batch(&spec(BatchShape::BadObservationId, vec![pick(1, 1)])).observations);
     let expected = FindingsOracle::submit_rejection(&both);
-    assert!(matches!(
-        expected,
-        Some(InMemoryPersistenceError::BatchValidation(PersistenceInputError::ObservationIdMismatch { .. }))
-    ));
+    assert!(matches!(expected, Some(StoreError::BatchValidation(PersistenceInputError::ObservationIdMismatch { .. }))));
     assert_eq!(InMemoryFindingsSink::new().upsert_batch(both.as_batch()).err(), expected);
     assert_eq!(
         FindingsOracle::submit_rejection(&sim.build_batch(&spec(BatchShape::FullChain, vec![pick(1, 1)]))),

@@ -15,13 +15,13 @@ use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, OvidH
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
     FindingsSink, InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink,
-    InMemoryPersistenceError, PendingWriteId, StoreControl, TrackedHandle,
+    PendingWriteId, StoreControl, StoreError, TrackedHandle,
 };
 use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimReport};
 use gossip_suite::sim::findings::{FindingsSim, FindingsSimReport};
 
-type Error = InMemoryPersistenceError;
+type Error = StoreError;
 
 macro_rules! delegate_control {
     ($ty:ty) => {

@@ -1,20 +1,29 @@
 //! Native errors → WIT error variants, field for field.
 
 use super::convert::{digest_out, key_out};
-use super::exports::gossip::persistence::types::{
-    BatchSize, BoundaryError, FieldError, FindingRef, FindingsCountMismatch, IdMismatch, InputError, InvalidByte,
-    KeyMismatch, MissingFinding, MissingOccurrence, ObservationRef, OccurrenceRef, OperationRef, OrphanedReference,
-    RecordLayer, SizeLimit, StoreError, StoreKind, TimeRange,
+use super::wit::types::{
+    BatchSize, BoundaryError, CapacityShortfall, FieldError, FindingRef, FindingsCountMismatch, IdMismatch, InputError,
+    InvalidByte, KeyMismatch, MissingFinding, MissingOccurrence, ObservationRef, OccurrenceRef, OperationRef,
+    OrphanedReference, RecordLayer, SizeLimit, StoreError, StoreKind, TimeRange,
 };
 use crate::done_ledger::DoneLedgerStatus;
 use crate::input_error::PersistenceInputError;
 use crate::location::ConnectorInputError;
-use crate::store::{InMemoryPersistenceError, InMemoryStoreKind};
+use crate::store::{StoreError as NativeError, StoreKind as NativeKind};
 
-const fn kind(store: InMemoryStoreKind) -> StoreKind {
+const fn kind(store: NativeKind) -> StoreKind {
     match store {
-        InMemoryStoreKind::DoneLedger => StoreKind::DoneLedger,
-        InMemoryStoreKind::Findings => StoreKind::Findings,
+        NativeKind::DoneLedger => StoreKind::DoneLedger,
+        NativeKind::Findings => StoreKind::Findings,
+    }
+}
+
+/// The inverse of `kind`, for the `testing` calls that name a store kind.
+#[cfg(feature = "testing")]
+pub const fn kind_in(store: StoreKind) -> NativeKind {
+    match store {
+        StoreKind::DoneLedger => NativeKind::DoneLedger,
+        StoreKind::Findings => NativeKind::Findings,
     }
 }
 
@@ -74,8 +83,8 @@ pub fn input_error(error: PersistenceInputError) -> InputError {
     }
 }
 
-pub fn store_error(error: InMemoryPersistenceError) -> StoreError {
-    use InMemoryPersistenceError as E;
+pub fn store_error(error: NativeError) -> StoreError {
+    use NativeError as E;
     match error {
         E::InjectedSubmissionFailure { store } => StoreError::InjectedSubmissionFailure(kind(store)),
         E::InjectedCommitFailure { store } => StoreError::InjectedCommitFailure(kind(store)),
@@ -108,6 +117,10 @@ pub fn store_error(error: InMemoryPersistenceError) -> StoreError {
             observation_id: digest_out(observation_id.as_bytes()),
         }),
         E::BatchValidation(input) => StoreError::BatchValidation(input_error(input)),
+        E::CapacityExceeded { store, needed, available } => {
+            StoreError::CapacityExceeded(CapacityShortfall { store: kind(store), needed, available })
+        }
+        E::StateLost { store } => StoreError::StateLost(kind(store)),
     }
 }
 

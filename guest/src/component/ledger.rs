@@ -1,21 +1,29 @@
 //! The `done-ledger` and `done-write` resources over `InMemoryDoneLedger`.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
-use super::control::Controller;
-use super::convert::{digest_in, digest_out, done_record_in, done_record_out, key_in};
+use super::convert::{digest_in, digest_out, done_record_in, done_record_out, key_in, limit_in, list_out};
 use super::errors::{invalid_input, store_error};
-use super::exports::gossip::persistence::control::Controller as WitController;
-use super::exports::gossip::persistence::done_ledger::{DoneWrite, GuestDoneLedger, GuestDoneWrite};
-use super::exports::gossip::persistence::types::{Digest, DoneKey, DoneReceipt, DoneRecord, StoreError};
+use super::wit::done_ledger::{DoneWrite, GuestDoneLedger, GuestDoneWrite};
+use super::wit::types::{Digest, DoneKey, DoneReceipt, DoneRecord, StoreError};
 use crate::contract::{DoneLedger, DoneLedgerInspect};
 use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
 use crate::identity::{OvidHash, PolicyHash, TenantId};
-use crate::input_error::check_batch_size;
-use crate::store::{InMemoryDoneLedger, InMemoryDoneLedgerHandle};
+use crate::input_error::{check_batch_size, check_read_size};
+use crate::store::{InMemoryDoneLedger, InMemoryDoneLedgerHandle, StoreKind};
 
 pub struct Ledger {
-    store: InMemoryDoneLedger,
+    /// Shared only with the `testing` registry, which holds it weakly: a
+    /// ledger the worker dropped is no longer a live store.
+    store: Arc<InMemoryDoneLedger>,
+}
+
+impl Ledger {
+    #[cfg(feature = "testing")]
+    pub const fn store(&self) -> &Arc<InMemoryDoneLedger> {
+        &self.store
+    }
 }
 
 fn scope(tenant_id: Digest, policy_hash: Digest) -> (TenantId, PolicyHash) {
@@ -26,31 +34,43 @@ const fn receipt_out(r: DoneLedgerCommitReceipt) -> DoneReceipt {
     DoneReceipt { record_count: r.record_count(), scanned_count: r.scanned_count(), findings_count: r.findings_count() }
 }
 
+const KIND: StoreKind = StoreKind::DoneLedger;
+
 impl GuestDoneLedger for Ledger {
-    fn new(auto_complete: bool) -> Self {
-        Self { store: InMemoryDoneLedger::with_auto_complete(auto_complete) }
+    fn new() -> Self {
+        let store = Arc::new(InMemoryDoneLedger::new());
+        #[cfg(feature = "testing")]
+        super::testing::register_ledger(&store);
+        Self { store }
     }
 
-    fn controller(&self) -> WitController {
-        WitController::new(Controller::new(self.store.clone()))
-    }
-
+    /// The key count is checked before any key is converted, as the native
+    /// store checks it before reading.
     fn batch_get(
         &self,
         tenant_id: Digest,
         policy_hash: Digest,
         ovid_hashes: Vec<Digest>,
     ) -> Result<Vec<Option<DoneRecord>>, StoreError> {
+        check_read_size(ovid_hashes.len()).map_err(invalid_input)?;
         let (tenant, policy) = scope(tenant_id, policy_hash);
-        let ovids: Vec<OvidHash> = ovid_hashes.into_iter().map(|o| OvidHash::from_bytes(digest_in(o))).collect();
+        let ovids = list_out(KIND, &ovid_hashes, |o| OvidHash::from_bytes(digest_in(*o))).map_err(store_error)?;
+        drop(ovid_hashes);
         let rows = self.store.batch_get(tenant, policy, &ovids).map_err(store_error)?;
-        Ok(rows.iter().map(|row| row.as_ref().map(done_record_out)).collect())
+        list_out(KIND, &rows, |row| row.as_ref().map(done_record_out)).map_err(store_error)
     }
 
-    fn list_done_hashes(&self, tenant_id: Digest, policy_hash: Digest) -> Result<Vec<Digest>, StoreError> {
+    fn list_done_hashes(
+        &self,
+        tenant_id: Digest,
+        policy_hash: Digest,
+        after: Option<Digest>,
+        limit: u32,
+    ) -> Result<Vec<Digest>, StoreError> {
         let (tenant, policy) = scope(tenant_id, policy_hash);
-        let hashes = self.store.list_done_hashes(tenant, policy).map_err(store_error)?;
-        Ok(hashes.iter().map(|h| digest_out(h.as_bytes())).collect())
+        let after = after.map(|d| OvidHash::from_bytes(digest_in(d)));
+        let hashes = self.store.list_done_hashes_page(tenant, policy, after, limit_in(limit)).map_err(store_error)?;
+        list_out(KIND, &hashes, |h| digest_out(h.as_bytes())).map_err(store_error)
     }
 
     fn count_done_hashes(&self, tenant_id: Digest, policy_hash: Digest) -> Result<Option<u64>, StoreError> {
@@ -74,9 +94,10 @@ impl GuestDoneLedger for Ledger {
         Ok(row.as_ref().map(done_record_out))
     }
 
-    fn snapshot(&self) -> Result<Vec<DoneRecord>, StoreError> {
-        let rows = self.store.snapshot().map_err(store_error)?;
-        Ok(rows.iter().map(done_record_out).collect())
+    fn snapshot(&self, after: Option<DoneKey>, limit: u32) -> Result<Vec<DoneRecord>, StoreError> {
+        let after = after.as_ref().map(key_in);
+        let rows = self.store.snapshot_page(after.as_ref(), limit_in(limit)).map_err(store_error)?;
+        list_out(KIND, &rows, done_record_out).map_err(store_error)
     }
 }
 

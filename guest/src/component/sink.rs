@@ -1,25 +1,34 @@
 //! The `findings-sink` and `findings-write` resources over `InMemoryFindingsSink`.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
-use super::control::Controller;
 use super::convert::{
-    counts_out, digest_in, finding_in, finding_out, observation_in, observation_out, occurrence_in, occurrence_out,
+    counts_out, digest_in, finding_in, finding_out, limit_in, list_out, observation_in, observation_out, occurrence_in,
+    occurrence_out,
 };
 use super::errors::{invalid_input, store_error};
-use super::exports::gossip::persistence::control::Controller as WitController;
-use super::exports::gossip::persistence::findings::{FindingsWrite, GuestFindingsSink, GuestFindingsWrite};
-use super::exports::gossip::persistence::types::{
-    Digest, DurableCounts, Finding, FindingsReceipt, Observation, Occurrence, StoreError,
+use super::wit::findings::{FindingsWrite, GuestFindingsSink, GuestFindingsWrite};
+use super::wit::types::{
+    Digest, DurableCounts, Finding, FindingRef, FindingsReceipt, Observation, ObservationRef, Occurrence,
+    OccurrenceRef, StoreError,
 };
 use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::findings::{FindingsCommitReceipt, FindingsUpsertBatch};
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::check_batch_size;
-use crate::store::{InMemoryFindingsHandle, InMemoryFindingsSink};
+use crate::store::{InMemoryFindingsHandle, InMemoryFindingsSink, StoreKind};
 
 pub struct Sink {
-    store: InMemoryFindingsSink,
+    /// See `Ledger::store`.
+    store: Arc<InMemoryFindingsSink>,
+}
+
+impl Sink {
+    #[cfg(feature = "testing")]
+    pub const fn store(&self) -> &Arc<InMemoryFindingsSink> {
+        &self.store
+    }
 }
 
 fn tenant(tenant_id: Digest) -> TenantId {
@@ -34,13 +43,14 @@ const fn receipt_out(r: FindingsCommitReceipt) -> FindingsReceipt {
     }
 }
 
-impl GuestFindingsSink for Sink {
-    fn new(auto_complete: bool) -> Self {
-        Self { store: InMemoryFindingsSink::with_auto_complete(auto_complete) }
-    }
+const KIND: StoreKind = StoreKind::Findings;
 
-    fn controller(&self) -> WitController {
-        WitController::new(Controller::new(self.store.clone()))
+impl GuestFindingsSink for Sink {
+    fn new() -> Self {
+        let store = Arc::new(InMemoryFindingsSink::new());
+        #[cfg(feature = "testing")]
+        super::testing::register_sink(&store);
+        Self { store }
     }
 
     fn upsert_batch(
@@ -82,16 +92,22 @@ impl GuestFindingsSink for Sink {
         Ok(row.as_ref().map(observation_out))
     }
 
-    fn findings_snapshot(&self) -> Result<Vec<Finding>, StoreError> {
-        Ok(self.store.findings_snapshot().map_err(store_error)?.iter().map(finding_out).collect())
+    fn findings_snapshot(&self, after: Option<FindingRef>, limit: u32) -> Result<Vec<Finding>, StoreError> {
+        let after = after.map(|r| (tenant(r.tenant_id), FindingId::from_bytes(digest_in(r.finding_id))));
+        let rows = self.store.findings_page(after, limit_in(limit)).map_err(store_error)?;
+        list_out(KIND, &rows, finding_out).map_err(store_error)
     }
 
-    fn occurrences_snapshot(&self) -> Result<Vec<Occurrence>, StoreError> {
-        Ok(self.store.occurrences_snapshot().map_err(store_error)?.iter().map(occurrence_out).collect())
+    fn occurrences_snapshot(&self, after: Option<OccurrenceRef>, limit: u32) -> Result<Vec<Occurrence>, StoreError> {
+        let after = after.map(|r| (tenant(r.tenant_id), OccurrenceId::from_bytes(digest_in(r.occurrence_id))));
+        let rows = self.store.occurrences_page(after, limit_in(limit)).map_err(store_error)?;
+        list_out(KIND, &rows, occurrence_out).map_err(store_error)
     }
 
-    fn observations_snapshot(&self) -> Result<Vec<Observation>, StoreError> {
-        Ok(self.store.observations_snapshot().map_err(store_error)?.iter().map(observation_out).collect())
+    fn observations_snapshot(&self, after: Option<ObservationRef>, limit: u32) -> Result<Vec<Observation>, StoreError> {
+        let after = after.map(|r| (tenant(r.tenant_id), ObservationId::from_bytes(digest_in(r.observation_id))));
+        let rows = self.store.observations_page(after, limit_in(limit)).map_err(store_error)?;
+        list_out(KIND, &rows, observation_out).map_err(store_error)
     }
 }
 

@@ -23,6 +23,17 @@ use crate::input_error::PersistenceInputError;
 pub fn dedupe_batch(records: &[DoneLedgerRecord]) -> Result<Vec<DoneLedgerRecord>, PersistenceInputError> {
     let mut index: HashMap<DoneLedgerKey, usize> = HashMap::with_capacity(records.len());
     let mut merged: Vec<DoneLedgerRecord> = Vec::with_capacity(records.len());
+    dedupe_into(records, &mut index, &mut merged)?;
+    Ok(merged)
+}
+
+/// `dedupe_batch` into empty buffers the caller sized for `records.len()`
+/// entries, for a store that must reserve them fallibly first.
+pub(crate) fn dedupe_into(
+    records: &[DoneLedgerRecord],
+    index: &mut HashMap<DoneLedgerKey, usize>,
+    merged: &mut Vec<DoneLedgerRecord>,
+) -> Result<(), PersistenceInputError> {
     for record in records {
         match index.get(record.key()) {
             Some(&slot) => merged[slot] = merged[slot].merge(record)?,
@@ -32,7 +43,7 @@ pub fn dedupe_batch(records: &[DoneLedgerRecord]) -> Result<Vec<DoneLedgerRecord
             }
         }
     }
-    Ok(merged)
+    Ok(())
 }
 
 /// The receipt for a batch, computed over its deduplicated rows.

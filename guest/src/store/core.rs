@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::countdown::Countdown;
-use super::error::{InMemoryPersistenceError, InMemoryStoreKind};
+use super::error::{StoreError, StoreKind};
 use super::pending::{OpState, PendingOp};
 use crate::control::{CompletionOrder, PendingWriteId};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -19,11 +19,13 @@ pub trait StoreBackend: Send + 'static {
     type Durable: Send;
     /// What a write can fail with: at least every reference store error
     /// (the core's own faults and lookups arrive through `From`).
-    type Error: From<InMemoryPersistenceError> + Send;
-    const STORE_KIND: InMemoryStoreKind;
+    type Error: From<StoreError> + Send;
+    const STORE_KIND: StoreKind;
 
     /// Runs under the store mutex, so it must not block. It must validate
-    /// everything before changing anything: an Err leaves `durable` untouched.
+    /// everything, and reserve whatever it grows, before changing anything:
+    /// an Err (such as `StoreError::CapacityExceeded`) leaves `durable`
+    /// untouched, and fails this write's commit like an injected fault.
     fn apply(durable: &mut Self::Durable, payload: &Self::Payload) -> Result<Self::Receipt, Self::Error>;
 }
 
@@ -71,16 +73,16 @@ impl<B: StoreBackend> StoreState<B> {
     /// next, not by the write submitted next.
     fn apply(&mut self, payload: &B::Payload) -> Outcome<B> {
         if self.fail_commit.try_take() {
-            return Err(InMemoryPersistenceError::InjectedCommitFailure { store: B::STORE_KIND }.into());
+            return Err(StoreError::InjectedCommitFailure { store: B::STORE_KIND }.into());
         }
         B::apply(&mut self.durable, payload)
     }
 
     /// Applies a pending write. Its failure is kept for `wait`, not returned:
     /// the release itself succeeded.
-    fn finish(&mut self, op_id: PendingWriteId) -> Result<(), InMemoryPersistenceError> {
+    fn finish(&mut self, op_id: PendingWriteId) -> Result<(), StoreError> {
         let Some(op) = self.ops.remove(&op_id) else {
-            return Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id });
+            return Err(StoreError::UnknownOperation { store: B::STORE_KIND, op_id });
         };
         let OpState::Pending(payload) = op.state else {
             self.ops.insert(op_id, op);
@@ -94,13 +96,13 @@ impl<B: StoreBackend> StoreState<B> {
     }
 
     /// Takes a finished result out, or reports that the write is still pending.
-    fn take_finished(&mut self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+    fn take_finished(&mut self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, StoreError> {
         match self.ops.get(&op_id) {
-            None => Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }),
+            None => Err(StoreError::UnknownOperation { store: B::STORE_KIND, op_id }),
             Some(op) if op.is_pending() => Ok(None),
             Some(_) => match self.ops.remove(&op_id) {
                 Some(PendingOp { state: OpState::Finished(result), .. }) => Ok(Some(result)),
-                _ => Err(InMemoryPersistenceError::UnknownOperation { store: B::STORE_KIND, op_id }),
+                _ => Err(StoreError::UnknownOperation { store: B::STORE_KIND, op_id }),
             },
         }
     }
@@ -117,11 +119,11 @@ impl<B: StoreBackend> StoreCore<B> {
         Self { state: Mutex::new(StoreState::new(durable, auto_complete)), cv: Condvar::new() }
     }
 
-    fn poisoned() -> InMemoryPersistenceError {
-        InMemoryPersistenceError::Poisoned { store: B::STORE_KIND }
+    fn poisoned() -> StoreError {
+        StoreError::Poisoned { store: B::STORE_KIND }
     }
 
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, StoreState<B>>, InMemoryPersistenceError> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, StoreState<B>>, StoreError> {
         self.state.lock().map_err(|_| Self::poisoned())
     }
 
@@ -151,44 +153,48 @@ impl<B: StoreBackend> StoreCore<B> {
     }
 
     /// Runs `f` over durable state under the lock; it must not block.
-    pub fn read<T>(&self, f: impl FnOnce(&B::Durable) -> T) -> Result<T, InMemoryPersistenceError> {
+    pub fn read<T>(&self, f: impl FnOnce(&B::Durable) -> T) -> Result<T, StoreError> {
         Ok(f(&self.lock()?.durable))
     }
 
-    pub(crate) fn configure(&self, f: impl FnOnce(&mut StoreState<B>)) -> Result<(), InMemoryPersistenceError> {
+    pub(crate) fn configure(&self, f: impl FnOnce(&mut StoreState<B>)) -> Result<(), StoreError> {
         f(&mut *self.lock()?);
         Ok(())
     }
 
-    pub fn set_auto_complete(&self, on: bool) -> Result<(), InMemoryPersistenceError> {
+    pub fn set_auto_complete(&self, on: bool) -> Result<(), StoreError> {
         self.configure(|s| s.auto_complete = on)
     }
 
-    pub fn delay_next_writes(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn delay_next_writes(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.delay_next.arm(count))
     }
 
-    pub fn fail_next_submissions(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn fail_next_submissions(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.fail_submit.arm(count))
     }
 
-    pub fn fail_next_commits(&self, count: usize) -> Result<(), InMemoryPersistenceError> {
+    pub fn fail_next_commits(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.fail_commit.arm(count))
     }
 
     /// Accepts a write: a submission fault rejects it outright; otherwise it
     /// is either delayed until released or applied at once. (An associated
     /// function: loom's `Arc` cannot be a method receiver.)
-    pub fn submit(core: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, InMemoryPersistenceError> {
+    pub fn submit(core: &Arc<Self>, payload: B::Payload) -> Result<StoreHandle<B>, StoreError> {
         let mut state = core.lock()?;
+        // The write's bookkeeping is reserved first, so a refusal consumes
+        // neither an op id nor an armed fault, like a rejected batch.
+        if state.ops.try_reserve(1).is_err() || state.order.try_reserve(1).is_err() {
+            let needed = size_of::<(PendingWriteId, Op<B>)>() + size_of::<PendingWriteId>();
+            return Err(StoreError::CapacityExceeded { store: B::STORE_KIND, needed: needed as u64, available: 0 });
+        }
         if state.fail_submit.try_take() {
-            return Err(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND });
+            return Err(StoreError::InjectedSubmissionFailure { store: B::STORE_KIND });
         }
         let op_id = PendingWriteId::from_raw(state.next_op_id);
-        state.next_op_id = state
-            .next_op_id
-            .checked_add(1)
-            .ok_or(InMemoryPersistenceError::InjectedSubmissionFailure { store: B::STORE_KIND })?;
+        state.next_op_id =
+            state.next_op_id.checked_add(1).ok_or(StoreError::InjectedSubmissionFailure { store: B::STORE_KIND })?;
         let delayed = state.delay_next.try_take() || !state.auto_complete;
         if delayed {
             state.order.push_back(op_id);
@@ -202,7 +208,7 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(StoreHandle { core: Arc::clone(core), op_id, settled: false })
     }
 
-    pub fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, InMemoryPersistenceError> {
+    pub fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, StoreError> {
         let mut state = self.lock()?;
         loop {
             let next = match order {
@@ -219,7 +225,7 @@ impl<B: StoreBackend> StoreCore<B> {
         }
     }
 
-    pub fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, InMemoryPersistenceError> {
+    pub fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
         if !state.is_pending(op_id) {
             return Ok(false);
@@ -233,7 +239,7 @@ impl<B: StoreBackend> StoreCore<B> {
 
     /// Releases exactly the writes pending when called, applying them in the
     /// requested order; nothing can be submitted meanwhile (one lock hold).
-    pub fn release_all(&self, order: CompletionOrder) -> Result<usize, InMemoryPersistenceError> {
+    pub fn release_all(&self, order: CompletionOrder) -> Result<usize, StoreError> {
         let mut state = self.lock()?;
         let mut ids: Vec<PendingWriteId> = state.order.iter().copied().filter(|id| state.is_pending(*id)).collect();
         if order == CompletionOrder::NewestFirst {
@@ -266,12 +272,12 @@ impl<B: StoreBackend> StoreCore<B> {
         });
     }
 
-    pub fn pending_ids(&self) -> Result<Vec<PendingWriteId>, InMemoryPersistenceError> {
+    pub fn pending_ids(&self) -> Result<Vec<PendingWriteId>, StoreError> {
         let state = self.lock()?;
         Ok(state.order.iter().copied().filter(|id| state.is_pending(*id)).collect())
     }
 
-    pub fn pending_count(&self) -> Result<usize, InMemoryPersistenceError> {
+    pub fn pending_count(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.pending_count())
     }
 
@@ -281,7 +287,7 @@ impl<B: StoreBackend> StoreCore<B> {
 
     /// The outer error is the core's own (poisoned, unknown id); the inner
     /// one is the write's outcome.
-    fn wait_inner(&self, op_id: PendingWriteId) -> Result<Outcome<B>, InMemoryPersistenceError> {
+    fn wait_inner(&self, op_id: PendingWriteId) -> Result<Outcome<B>, StoreError> {
         let mut state = self.lock()?;
         loop {
             // Re-check after every wake-up: the condvar is shared by all
@@ -292,7 +298,7 @@ impl<B: StoreBackend> StoreCore<B> {
             state = self.cv.wait(state).map_err(|_| Self::poisoned())?;
             // The planted bug: act on the first wake-up as if it were ours.
             #[cfg(loom_planted_bug = "no_recheck")]
-            return Ok(state.take_finished(op_id)?.unwrap_or(Err(InMemoryPersistenceError::UnknownOperation {
+            return Ok(state.take_finished(op_id)?.unwrap_or(Err(StoreError::UnknownOperation {
                 store: B::STORE_KIND,
                 op_id,
             }
@@ -300,7 +306,7 @@ impl<B: StoreBackend> StoreCore<B> {
         }
     }
 
-    fn poll(&self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+    fn poll(&self, op_id: PendingWriteId) -> Result<Option<Outcome<B>>, StoreError> {
         self.lock()?.take_finished(op_id)
     }
 
@@ -339,7 +345,7 @@ impl<B: StoreBackend> StoreHandle<B> {
     /// The outcome if the write has finished, without blocking (for
     /// single-threaded hosts such as a wasm instance). Once it has returned
     /// `Some`, the outcome is gone and further polls report `UnknownOperation`.
-    pub fn poll(&mut self) -> Result<Option<Outcome<B>>, InMemoryPersistenceError> {
+    pub fn poll(&mut self) -> Result<Option<Outcome<B>>, StoreError> {
         let outcome = self.core.poll(self.op_id)?;
         if outcome.is_some() {
             self.settled = true;

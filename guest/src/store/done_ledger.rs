@@ -4,27 +4,41 @@ use crate::hash::HashMap;
 use core::fmt;
 
 use super::core::{StoreBackend, StoreCore, StoreHandle};
-use super::error::{InMemoryPersistenceError, InMemoryStoreKind};
+use super::error::{StoreError, StoreKind};
+use super::page;
+use super::reserve::Reserver;
 use crate::contract::{CommitHandle, DoneLedger, DoneLedgerInspect};
 use crate::control::{PendingWriteId, TrackedHandle};
-use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord, dedupe_batch, receipt_for};
+use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord, dedupe_into, receipt_for};
 use crate::identity::{OvidHash, PolicyHash, TenantId};
-use crate::input_error::check_batch_size;
+use crate::input_error::{check_batch_size, check_read_size};
 use crate::sync::Arc;
+
+type Scope = (TenantId, PolicyHash);
+type ScopeTable = HashMap<OvidHash, DoneLedgerRecord>;
+
+fn scope_of(record: &DoneLedgerRecord) -> Scope {
+    (record.key().tenant_id(), record.key().policy_hash())
+}
 
 /// Rows grouped by (tenant, policy) scope, so listing one scope never walks
 /// another tenant's rows.
-#[derive(Default)]
 pub(crate) struct DoneLedgerDurable {
-    scopes: HashMap<(TenantId, PolicyHash), HashMap<OvidHash, DoneLedgerRecord>>,
+    scopes: HashMap<Scope, ScopeTable>,
     rows: usize,
+    reserve: Reserver,
 }
 
 impl DoneLedgerDurable {
+    fn new(reserve: Reserver) -> Self {
+        Self { scopes: HashMap::default(), rows: 0, reserve }
+    }
+
     fn get(&self, key: &DoneLedgerKey) -> Option<&DoneLedgerRecord> {
         self.scopes.get(&(key.tenant_id(), key.policy_hash()))?.get(&key.ovid_hash())
     }
 
+    /// Only called once room for the row was reserved, so it cannot allocate.
     fn put(&mut self, record: DoneLedgerRecord) {
         let key = *record.key();
         let scope = self.scopes.entry((key.tenant_id(), key.policy_hash())).or_default();
@@ -41,6 +55,51 @@ impl DoneLedgerDurable {
             .filter(|(_, r)| r.status().is_terminal())
             .map(|(ovid, _)| *ovid)
     }
+
+    /// Merges `rows` (distinct keys, sorted by scope) with the durable rows
+    /// they replace, and reserves room for every new one: for new scopes in
+    /// the scope map, for new keys in their scope's table. Changes no row;
+    /// returns the new scopes' tables, to be inserted before the rows.
+    fn merge_and_reserve(&mut self, rows: &mut [DoneLedgerRecord]) -> Result<Vec<(Scope, ScopeTable)>, StoreError> {
+        let Self { scopes, reserve, .. } = self;
+        let same_scope = |a: &DoneLedgerRecord, b: &DoneLedgerRecord| scope_of(a) == scope_of(b);
+        let new_scopes = rows.chunk_by(same_scope).filter(|run| !scopes.contains_key(&scope_of(&run[0]))).count();
+        reserve.map(scopes, new_scopes)?;
+        let mut fresh = Vec::new();
+        reserve.vec(&mut fresh, new_scopes)?;
+        for run in rows.chunk_by_mut(same_scope) {
+            let scope = scope_of(&run[0]);
+            if let Some(table) = scopes.get_mut(&scope) {
+                let mut new_keys = 0;
+                for row in run.iter_mut() {
+                    match table.get(&row.key().ovid_hash()) {
+                        Some(existing) => *row = existing.merge(row)?,
+                        None => new_keys += 1,
+                    }
+                }
+                reserve.map(table, new_keys)?;
+            } else {
+                let mut table = ScopeTable::default();
+                reserve.map(&mut table, run.len())?;
+                fresh.push((scope, table));
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// The durable rows strictly after `after`, at most `limit`, sorted by key.
+    fn rows_after(&self, after: Option<&DoneLedgerKey>, limit: usize) -> Result<Vec<DoneLedgerRecord>, StoreError> {
+        let after_scope = after.map(|key| (key.tenant_id(), key.policy_hash()));
+        // A whole scope before the cursor's is skipped without looking at its rows.
+        let candidates = self
+            .scopes
+            .iter()
+            .filter(|(scope, _)| after_scope.is_none_or(|after| **scope >= after))
+            .flat_map(|(_, table)| table.values())
+            .filter(|row| after.is_none_or(|after| row.key() > after))
+            .map(|row| (row.key(), row));
+        page::cloned(&self.reserve, page::smallest(&self.reserve, candidates, self.rows, limit)?)
+    }
 }
 
 pub(crate) struct DoneLedgerBackend;
@@ -49,23 +108,30 @@ impl StoreBackend for DoneLedgerBackend {
     type Payload = Vec<DoneLedgerRecord>;
     type Receipt = DoneLedgerCommitReceipt;
     type Durable = DoneLedgerDurable;
-    type Error = InMemoryPersistenceError;
-    const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
+    type Error = StoreError;
+    const STORE_KIND: StoreKind = StoreKind::DoneLedger;
 
     fn apply(
         durable: &mut DoneLedgerDurable,
         records: &Vec<DoneLedgerRecord>,
-    ) -> Result<DoneLedgerCommitReceipt, InMemoryPersistenceError> {
+    ) -> Result<DoneLedgerCommitReceipt, StoreError> {
         records.iter().try_for_each(DoneLedgerRecord::validate_for_write)?;
-        let mut rows = dedupe_batch(records)?;
+        let mut index = HashMap::default();
+        durable.reserve.map(&mut index, records.len())?;
+        let mut rows = Vec::new();
+        durable.reserve.vec(&mut rows, records.len())?;
+        dedupe_into(records, &mut index, &mut rows)?;
+        drop(index);
         // The receipt counts what the batch carried, not the merged rows.
         let receipt = receipt_for(&rows);
-        // Merge everything before storing anything, so even an (unreachable)
-        // merge error cannot leave the batch half applied.
-        for row in &mut rows {
-            if let Some(existing) = durable.get(row.key()) {
-                *row = existing.merge(row)?;
-            }
+        // One run per scope, so each scope's table is looked up and grown
+        // once; a batch of one scope (the usual case) is already sorted.
+        rows.sort_unstable_by_key(scope_of);
+        // Merging and reserving everything before storing anything means
+        // neither a refused reservation nor an (unreachable) merge error can
+        // leave the batch half applied.
+        for (scope, table) in durable.merge_and_reserve(&mut rows)? {
+            durable.scopes.insert(scope, table);
         }
         for row in rows {
             durable.put(row);
@@ -79,6 +145,8 @@ impl StoreBackend for DoneLedgerBackend {
 #[derive(Clone)]
 pub struct InMemoryDoneLedger {
     core: Arc<StoreCore<DoneLedgerBackend>>,
+    /// Shared with the durable state; used here to stage batches outside the lock.
+    reserve: Reserver,
 }
 
 impl Default for InMemoryDoneLedger {
@@ -94,7 +162,9 @@ impl InMemoryDoneLedger {
     }
 
     pub fn with_auto_complete(auto_complete: bool) -> Self {
-        Self { core: Arc::new(StoreCore::new(Default::default(), auto_complete)) }
+        let reserve = Reserver::new(StoreKind::DoneLedger);
+        let durable = DoneLedgerDurable::new(reserve.clone());
+        Self { core: Arc::new(StoreCore::new(durable, auto_complete)), reserve }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -104,22 +174,44 @@ impl InMemoryDoneLedger {
         self.core.poison_for_tests();
     }
 
+    /// Test support: the store's next memory reservation (staging a batch,
+    /// growing a table when a write applies, a read buffer) is refused.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn fail_next_reservation(&self) {
+        self.reserve.fail_reservation_after(0);
+    }
+
+    /// Test support: lets `skip` reservations succeed, then refuses one.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn fail_reservation_after(&self, skip: usize) {
+        self.reserve.fail_reservation_after(skip);
+    }
+
+    /// Test support: removes an armed reservation fault; true if it had not fired.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn disarm_reservation_fault(&self) -> bool {
+        self.reserve.disarm()
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<DoneLedgerBackend> {
         &self.core
     }
 
     /// Number of durable rows.
-    pub fn len(&self) -> Result<usize, InMemoryPersistenceError> {
+    pub fn len(&self) -> Result<usize, StoreError> {
         self.core.read(|d| d.rows)
     }
 
-    pub fn is_empty(&self) -> Result<bool, InMemoryPersistenceError> {
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
         self.len().map(|n| n == 0)
     }
 }
 
 impl DoneLedger for InMemoryDoneLedger {
-    type Error = InMemoryPersistenceError;
+    type Error = StoreError;
     type CommitHandle = InMemoryDoneLedgerHandle;
 
     fn batch_get(
@@ -128,14 +220,45 @@ impl DoneLedger for InMemoryDoneLedger {
         policy_hash: PolicyHash,
         ovid_hashes: &[OvidHash],
     ) -> Result<Vec<Option<DoneLedgerRecord>>, Self::Error> {
+        check_read_size(ovid_hashes.len())?;
+        let mut rows = Vec::new();
+        self.reserve.vec(&mut rows, ovid_hashes.len())?;
         self.core.read(|d| {
             let scope = d.scopes.get(&(tenant_id, policy_hash));
-            ovid_hashes.iter().map(|ovid| scope.and_then(|s| s.get(ovid)).cloned()).collect()
-        })
+            rows.extend(ovid_hashes.iter().map(|ovid| scope.and_then(|s| s.get(ovid)).cloned()));
+        })?;
+        Ok(rows)
     }
 
     fn list_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Vec<OvidHash>, Self::Error> {
-        self.core.read(|d| d.done_hashes(tenant_id, policy_hash).collect())
+        self.core.read(|d| {
+            let mut hashes = Vec::new();
+            d.reserve.vec(&mut hashes, d.done_hashes(tenant_id, policy_hash).count())?;
+            hashes.extend(d.done_hashes(tenant_id, policy_hash));
+            Ok(hashes)
+        })?
+    }
+
+    fn list_done_hashes_page(
+        &self,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        after: Option<OvidHash>,
+        limit: usize,
+    ) -> Result<Vec<OvidHash>, Self::Error> {
+        check_read_size(limit)?;
+        self.core.read(|d| {
+            let Some(table) = d.scopes.get(&(tenant_id, policy_hash)) else { return Ok(Vec::new()) };
+            let candidates = table
+                .iter()
+                .filter(|(ovid, row)| row.status().is_terminal() && after.is_none_or(|after| **ovid > after))
+                .map(|(ovid, _)| (*ovid, ()));
+            let page = page::smallest(&d.reserve, candidates, table.len(), limit)?;
+            let mut hashes = Vec::new();
+            d.reserve.vec(&mut hashes, page.len())?;
+            hashes.extend(page.into_iter().map(|(ovid, ())| ovid));
+            Ok(hashes)
+        })?
     }
 
     fn count_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Option<usize>, Self::Error> {
@@ -144,7 +267,10 @@ impl DoneLedger for InMemoryDoneLedger {
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<InMemoryDoneLedgerHandle, Self::Error> {
         check_batch_size(records.len())?;
-        Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, records.to_vec())? })
+        let mut staged = Vec::new();
+        self.reserve.vec(&mut staged, records.len())?;
+        staged.extend_from_slice(records);
+        Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, staged)? })
     }
 }
 
@@ -154,10 +280,12 @@ impl DoneLedgerInspect for InMemoryDoneLedger {
     }
 
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, Self::Error> {
-        let mut rows: Vec<DoneLedgerRecord> =
-            self.core.read(|d| d.scopes.values().flat_map(|s| s.values().cloned()).collect())?;
-        rows.sort_by(|a, b| a.key().cmp(b.key()));
-        Ok(rows)
+        self.core.read(|d| d.rows_after(None, usize::MAX))?
+    }
+
+    fn snapshot_page(&self, after: Option<&DoneLedgerKey>, limit: usize) -> Result<Vec<DoneLedgerRecord>, Self::Error> {
+        check_read_size(limit)?;
+        self.core.read(|d| d.rows_after(after, limit))?
     }
 }
 
@@ -188,9 +316,7 @@ impl InMemoryDoneLedgerHandle {
     }
 
     /// The outcome if the write has finished, without blocking.
-    pub fn poll(
-        &mut self,
-    ) -> Result<Option<Result<DoneLedgerCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
+    pub fn poll(&mut self) -> Result<Option<Result<DoneLedgerCommitReceipt, StoreError>>, StoreError> {
         self.handle.poll()
     }
 }
@@ -203,9 +329,9 @@ impl TrackedHandle for InMemoryDoneLedgerHandle {
 
 impl CommitHandle for InMemoryDoneLedgerHandle {
     type Receipt = DoneLedgerCommitReceipt;
-    type Error = InMemoryPersistenceError;
+    type Error = StoreError;
 
-    fn wait(self) -> Result<DoneLedgerCommitReceipt, InMemoryPersistenceError> {
+    fn wait(self) -> Result<DoneLedgerCommitReceipt, StoreError> {
         self.handle.wait()
     }
 }

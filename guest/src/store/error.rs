@@ -10,12 +10,12 @@ use crate::input_error::PersistenceInputError;
 
 /// Which store raised an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InMemoryStoreKind {
+pub enum StoreKind {
     DoneLedger,
     Findings,
 }
 
-impl fmt::Display for InMemoryStoreKind {
+impl fmt::Display for StoreKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::DoneLedger => "done-ledger",
@@ -25,15 +25,15 @@ impl fmt::Display for InMemoryStoreKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum InMemoryPersistenceError {
-    #[error("in-memory {store} submission failed via fault injection")]
-    InjectedSubmissionFailure { store: InMemoryStoreKind },
-    #[error("in-memory {store} commit failed via fault injection")]
-    InjectedCommitFailure { store: InMemoryStoreKind },
-    #[error("in-memory {store} state lock poisoned")]
-    Poisoned { store: InMemoryStoreKind },
-    #[error("unknown in-memory {store} operation {op_id}")]
-    UnknownOperation { store: InMemoryStoreKind, op_id: PendingWriteId },
+pub enum StoreError {
+    #[error("{store} submission failed via fault injection")]
+    InjectedSubmissionFailure { store: StoreKind },
+    #[error("{store} commit failed via fault injection")]
+    InjectedCommitFailure { store: StoreKind },
+    #[error("{store} state lock poisoned")]
+    Poisoned { store: StoreKind },
+    #[error("unknown {store} operation {op_id}")]
+    UnknownOperation { store: StoreKind, op_id: PendingWriteId },
     #[error("occurrence {occurrence_id:?} for tenant {tenant_id:?} references missing finding {finding_id:?}")]
     MissingFinding { tenant_id: TenantId, finding_id: FindingId, occurrence_id: OccurrenceId },
     #[error("observation {observation_id:?} for tenant {tenant_id:?} references missing occurrence {occurrence_id:?}")]
@@ -46,4 +46,14 @@ pub enum InMemoryPersistenceError {
     ObservationConflict { tenant_id: TenantId, observation_id: ObservationId },
     #[error("{0}")]
     BatchValidation(#[from] PersistenceInputError),
+    /// The store reserved what the operation needed before changing anything
+    /// and was refused: nothing changed. `available` is 0 when unknown.
+    #[error(
+        "{store} cannot hold this operation: it needs {needed} bytes, {available} are available (nothing was changed)"
+    )]
+    CapacityExceeded { store: StoreKind, needed: u64, available: u64 },
+    /// The store lost state it had acknowledged and refuses to answer as if
+    /// it were empty until it is reset explicitly.
+    #[error("{store} lost its acknowledged state; reset it before using it again")]
+    StateLost { store: StoreKind },
 }

@@ -1,11 +1,13 @@
 //! `InMemoryFindingsSink`: three immutable-or-upserted layers over the store core.
 
-use crate::hash::{HashMap, HashMapExt};
+use crate::hash::HashMap;
 use core::fmt;
 use std::collections::hash_map::Entry;
 
 use super::core::{StoreBackend, StoreCore, StoreHandle};
-use super::error::{InMemoryPersistenceError, InMemoryStoreKind};
+use super::error::{StoreError, StoreKind};
+use super::page;
+use super::reserve::Reserver;
 use crate::contract::{CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::control::{PendingWriteId, TrackedHandle};
 use crate::findings::{
@@ -13,13 +15,25 @@ use crate::findings::{
     OccurrenceRecord, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
+use crate::input_error::check_read_size;
 use crate::sync::Arc;
 
-#[derive(Default)]
 pub(crate) struct FindingsDurable {
     findings: HashMap<(TenantId, FindingId), FindingRecord>,
     occurrences: HashMap<(TenantId, OccurrenceId), OccurrenceRecord>,
     observations: HashMap<(TenantId, ObservationId), ObservationRecord>,
+    reserve: Reserver,
+}
+
+impl FindingsDurable {
+    fn new(reserve: Reserver) -> Self {
+        Self {
+            findings: HashMap::default(),
+            occurrences: HashMap::default(),
+            observations: HashMap::default(),
+            reserve,
+        }
+    }
 }
 
 pub(crate) struct FindingsPayload {
@@ -30,20 +44,21 @@ pub(crate) struct FindingsPayload {
 
 pub(crate) struct FindingsBackend;
 
-/// Checks an immutable row against the batch so far and durable state;
-/// `Ok(true)` if it is new to the batch.
+/// Checks an immutable row against the batch so far and durable state:
+/// `Ok(None)` if the batch already has it, else `Ok(Some(new))`, `new`
+/// telling whether the store lacks it too (and so must grow for it).
 fn check_immutable<K: Copy + Eq + core::hash::Hash, V: PartialEq>(
     key: K,
     record: &V,
     batch: &HashMap<K, &V>,
     durable: &HashMap<K, V>,
-) -> Result<bool, ()> {
+) -> Result<Option<bool>, ()> {
     if let Some(seen) = batch.get(&key) {
-        return if *seen == record { Ok(false) } else { Err(()) };
+        return if *seen == record { Ok(None) } else { Err(()) };
     }
     match durable.get(&key) {
         Some(stored) if stored != record => Err(()),
-        _ => Ok(true),
+        stored => Ok(Some(stored.is_none())),
     }
 }
 
@@ -51,65 +66,66 @@ impl StoreBackend for FindingsBackend {
     type Payload = FindingsPayload;
     type Receipt = FindingsCommitReceipt;
     type Durable = FindingsDurable;
-    type Error = InMemoryPersistenceError;
-    const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::Findings;
+    type Error = StoreError;
+    const STORE_KIND: StoreKind = StoreKind::Findings;
 
     /// Validates every layer against the union of the batch and durable
-    /// state, parents before children, and only then stores anything.
-    fn apply(
-        durable: &mut FindingsDurable,
-        payload: &FindingsPayload,
-    ) -> Result<FindingsCommitReceipt, InMemoryPersistenceError> {
-        let mut findings: HashMap<(TenantId, FindingId), &FindingRecord> =
-            HashMap::with_capacity(payload.findings.len());
+    /// state, parents before children, reserves room in every layer, and
+    /// only then stores anything.
+    fn apply(durable: &mut FindingsDurable, payload: &FindingsPayload) -> Result<FindingsCommitReceipt, StoreError> {
+        let reserve = &durable.reserve;
+        let mut findings: HashMap<(TenantId, FindingId), &FindingRecord> = HashMap::default();
+        reserve.map(&mut findings, payload.findings.len())?;
+        let mut new_findings = 0;
         for f in &payload.findings {
             let key = (f.tenant_id(), f.finding_id());
             let fresh = check_immutable(key, f, &findings, &durable.findings)
-                .map_err(|()| InMemoryPersistenceError::FindingConflict { tenant_id: key.0, finding_id: key.1 })?;
-            if fresh {
+                .map_err(|()| StoreError::FindingConflict { tenant_id: key.0, finding_id: key.1 })?;
+            if let Some(new) = fresh {
                 findings.insert(key, f);
+                new_findings += usize::from(new);
             }
         }
 
-        let mut occurrences: HashMap<(TenantId, OccurrenceId), &OccurrenceRecord> =
-            HashMap::with_capacity(payload.occurrences.len());
+        let mut occurrences: HashMap<(TenantId, OccurrenceId), &OccurrenceRecord> = HashMap::default();
+        reserve.map(&mut occurrences, payload.occurrences.len())?;
+        let mut new_occurrences = 0;
         for o in &payload.occurrences {
             let parent = (o.tenant_id(), o.finding_id());
             if !findings.contains_key(&parent) && !durable.findings.contains_key(&parent) {
-                return Err(InMemoryPersistenceError::MissingFinding {
+                return Err(StoreError::MissingFinding {
                     tenant_id: o.tenant_id(),
                     finding_id: o.finding_id(),
                     occurrence_id: o.occurrence_id(),
                 });
             }
             let key = (o.tenant_id(), o.occurrence_id());
-            let fresh = check_immutable(key, o, &occurrences, &durable.occurrences).map_err(|()| {
-                InMemoryPersistenceError::OccurrenceConflict { tenant_id: key.0, occurrence_id: key.1 }
-            })?;
-            if fresh {
+            let fresh = check_immutable(key, o, &occurrences, &durable.occurrences)
+                .map_err(|()| StoreError::OccurrenceConflict { tenant_id: key.0, occurrence_id: key.1 })?;
+            if let Some(new) = fresh {
                 occurrences.insert(key, o);
+                new_occurrences += usize::from(new);
             }
         }
 
-        let mut observations: HashMap<(TenantId, ObservationId), ObservationRecord> =
-            HashMap::with_capacity(payload.observations.len());
+        let mut observations: HashMap<(TenantId, ObservationId), ObservationRecord> = HashMap::default();
+        reserve.map(&mut observations, payload.observations.len())?;
+        let mut new_observations = 0;
         // Observation ids were checked when the batch was submitted (the
         // payload is built only there); a second BLAKE3 pass here cost a
         // fifth of a batch.
         for obs in &payload.observations {
             let parent = (obs.tenant_id(), obs.occurrence_id());
             if !occurrences.contains_key(&parent) && !durable.occurrences.contains_key(&parent) {
-                return Err(InMemoryPersistenceError::MissingOccurrence {
+                return Err(StoreError::MissingOccurrence {
                     tenant_id: obs.tenant_id(),
                     occurrence_id: obs.occurrence_id(),
                     observation_id: obs.observation_id(),
                 });
             }
             let key = (obs.tenant_id(), obs.observation_id());
-            let conflict = || InMemoryPersistenceError::ObservationConflict {
-                tenant_id: obs.tenant_id(),
-                observation_id: obs.observation_id(),
-            };
+            let conflict =
+                || StoreError::ObservationConflict { tenant_id: obs.tenant_id(), observation_id: obs.observation_id() };
             match observations.entry(key) {
                 Entry::Occupied(mut slot) => {
                     let merged = merge_observations(slot.get(), obs).ok_or_else(conflict)?;
@@ -118,7 +134,10 @@ impl StoreBackend for FindingsBackend {
                 Entry::Vacant(slot) => {
                     let merged = match durable.observations.get(&key) {
                         Some(stored) => merge_observations(stored, obs).ok_or_else(conflict)?,
-                        None => obs.clone(),
+                        None => {
+                            new_observations += 1;
+                            obs.clone()
+                        }
                     };
                     slot.insert(merged);
                 }
@@ -127,13 +146,28 @@ impl StoreBackend for FindingsBackend {
 
         let receipt =
             FindingsCommitReceipt::new(findings.len() as u64, occurrences.len() as u64, observations.len() as u64);
+        // Room in every layer before any is written, so a refusal for the
+        // last layer leaves the first two as they were.
+        let FindingsDurable {
+            findings: stored_findings,
+            occurrences: stored_occurrences,
+            observations: stored_observations,
+            reserve,
+        } = durable;
+        reserve.map(stored_findings, new_findings)?;
+        reserve.map(stored_occurrences, new_occurrences)?;
+        reserve.map(stored_observations, new_observations)?;
         for (key, f) in findings {
-            durable.findings.entry(key).or_insert_with(|| f.clone());
+            stored_findings.entry(key).or_insert_with(|| f.clone());
         }
         for (key, o) in occurrences {
-            durable.occurrences.entry(key).or_insert_with(|| o.clone());
+            stored_occurrences.entry(key).or_insert_with(|| o.clone());
         }
-        durable.observations.extend(observations);
+        // Not `extend`: it reserves (infallibly) for up to the iterator's
+        // length, more than the new rows when most of them replace stored ones.
+        for (key, obs) in observations {
+            stored_observations.insert(key, obs);
+        }
         Ok(receipt)
     }
 }
@@ -142,6 +176,8 @@ impl StoreBackend for FindingsBackend {
 #[derive(Clone)]
 pub struct InMemoryFindingsSink {
     core: Arc<StoreCore<FindingsBackend>>,
+    /// Shared with the durable state; used here to stage batches outside the lock.
+    reserve: Reserver,
 }
 
 impl Default for InMemoryFindingsSink {
@@ -156,7 +192,9 @@ impl InMemoryFindingsSink {
     }
 
     pub fn with_auto_complete(auto_complete: bool) -> Self {
-        Self { core: Arc::new(StoreCore::new(Default::default(), auto_complete)) }
+        let reserve = Reserver::new(StoreKind::Findings);
+        let durable = FindingsDurable::new(reserve.clone());
+        Self { core: Arc::new(StoreCore::new(durable, auto_complete)), reserve }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -166,42 +204,60 @@ impl InMemoryFindingsSink {
         self.core.poison_for_tests();
     }
 
+    /// Test support: the store's next memory reservation (staging a batch,
+    /// growing a layer when a write applies, a read buffer) is refused.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn fail_next_reservation(&self) {
+        self.reserve.fail_reservation_after(0);
+    }
+
+    /// Test support: lets `skip` reservations succeed, then refuses one.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn fail_reservation_after(&self, skip: usize) {
+        self.reserve.fail_reservation_after(skip);
+    }
+
+    /// Test support: removes an armed reservation fault; true if it had not fired.
+    #[doc(hidden)]
+    #[cfg(all(feature = "test-support", not(loom)))]
+    pub fn disarm_reservation_fault(&self) -> bool {
+        self.reserve.disarm()
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<FindingsBackend> {
         &self.core
     }
 }
 
 impl FindingsSink for InMemoryFindingsSink {
-    type Error = InMemoryPersistenceError;
+    type Error = StoreError;
     type CommitHandle = InMemoryFindingsHandle;
 
     /// Identity and tenant problems are rejected here, before any fault
     /// counter or op id is consumed; parent and conflict checks run at apply.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<InMemoryFindingsHandle, Self::Error> {
         batch.validate_submission()?;
-        let payload = FindingsPayload {
-            findings: batch.findings().to_vec(),
-            occurrences: batch.occurrences().to_vec(),
-            observations: batch.observations().to_vec(),
-        };
+        let mut payload = FindingsPayload { findings: Vec::new(), occurrences: Vec::new(), observations: Vec::new() };
+        self.reserve.vec(&mut payload.findings, batch.findings().len())?;
+        self.reserve.vec(&mut payload.occurrences, batch.occurrences().len())?;
+        self.reserve.vec(&mut payload.observations, batch.observations().len())?;
+        payload.findings.extend_from_slice(batch.findings());
+        payload.occurrences.extend_from_slice(batch.occurrences());
+        payload.observations.extend_from_slice(batch.observations());
         Ok(InMemoryFindingsHandle { handle: StoreCore::submit(&self.core, payload)? })
     }
 }
 
 impl FindingsConformanceProbe for InMemoryFindingsSink {
-    type Error = InMemoryPersistenceError;
+    type Error = StoreError;
 
-    fn durable_counts(&self) -> Result<DurableFindingsCounts, InMemoryPersistenceError> {
+    fn durable_counts(&self) -> Result<DurableFindingsCounts, StoreError> {
         self.core.read(|d| {
             DurableFindingsCounts::new(d.findings.len() as u64, d.occurrences.len() as u64, d.observations.len() as u64)
         })
     }
-}
-
-fn sorted<K: Ord + Copy, V: Clone>(map: &HashMap<K, V>) -> Vec<V> {
-    let mut rows: Vec<(K, V)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
-    rows.sort_by_key(|row| row.0);
-    rows.into_iter().map(|(_, v)| v).collect()
 }
 
 impl FindingsInspect for InMemoryFindingsSink {
@@ -222,15 +278,42 @@ impl FindingsInspect for InMemoryFindingsSink {
     }
 
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, Self::Error> {
-        self.core.read(|d| sorted(&d.findings))
+        self.core.read(|d| page::table_page(&d.reserve, &d.findings, None, usize::MAX))?
     }
 
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, Self::Error> {
-        self.core.read(|d| sorted(&d.occurrences))
+        self.core.read(|d| page::table_page(&d.reserve, &d.occurrences, None, usize::MAX))?
     }
 
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, Self::Error> {
-        self.core.read(|d| sorted(&d.observations))
+        self.core.read(|d| page::table_page(&d.reserve, &d.observations, None, usize::MAX))?
+    }
+
+    fn findings_page(
+        &self,
+        after: Option<(TenantId, FindingId)>,
+        limit: usize,
+    ) -> Result<Vec<FindingRecord>, Self::Error> {
+        check_read_size(limit)?;
+        self.core.read(|d| page::table_page(&d.reserve, &d.findings, after.as_ref(), limit))?
+    }
+
+    fn occurrences_page(
+        &self,
+        after: Option<(TenantId, OccurrenceId)>,
+        limit: usize,
+    ) -> Result<Vec<OccurrenceRecord>, Self::Error> {
+        check_read_size(limit)?;
+        self.core.read(|d| page::table_page(&d.reserve, &d.occurrences, after.as_ref(), limit))?
+    }
+
+    fn observations_page(
+        &self,
+        after: Option<(TenantId, ObservationId)>,
+        limit: usize,
+    ) -> Result<Vec<ObservationRecord>, Self::Error> {
+        check_read_size(limit)?;
+        self.core.read(|d| page::table_page(&d.reserve, &d.observations, after.as_ref(), limit))?
     }
 }
 
@@ -263,9 +346,7 @@ impl InMemoryFindingsHandle {
     }
 
     /// The outcome if the write has finished, without blocking.
-    pub fn poll(
-        &mut self,
-    ) -> Result<Option<Result<FindingsCommitReceipt, InMemoryPersistenceError>>, InMemoryPersistenceError> {
+    pub fn poll(&mut self) -> Result<Option<Result<FindingsCommitReceipt, StoreError>>, StoreError> {
         self.handle.poll()
     }
 }
@@ -278,9 +359,9 @@ impl TrackedHandle for InMemoryFindingsHandle {
 
 impl CommitHandle for InMemoryFindingsHandle {
     type Receipt = FindingsCommitReceipt;
-    type Error = InMemoryPersistenceError;
+    type Error = StoreError;
 
-    fn wait(self) -> Result<FindingsCommitReceipt, InMemoryPersistenceError> {
+    fn wait(self) -> Result<FindingsCommitReceipt, StoreError> {
         self.handle.wait()
     }
 }

@@ -12,8 +12,8 @@ use gossip_persistence::identity::{
     StableItemId, TenantId,
 };
 use gossip_persistence::{
-    CommitHandle, DoneLedger, DoneLedgerInspect, FindingsInspect, FindingsSink, InMemoryPersistenceError,
-    InMemoryStoreKind, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE,
+    CommitHandle, DoneLedger, DoneLedgerInspect, FindingsInspect, FindingsSink, PersistenceInputError,
+    RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind,
 };
 
 use crate::support::{clean, failed, id, key, runtime};
@@ -34,7 +34,7 @@ fn raw_upsert(ledger: &ComponentDoneLedger, records: &[wit::DoneRecord]) -> Comp
         .expect("bad input must not trap");
     match reply {
         Ok(_) => panic!("the component accepted invalid input"),
-        Err(e) => ComponentStoreError::from_wit(InMemoryStoreKind::DoneLedger, "batch-upsert", e),
+        Err(e) => ComponentStoreError::from_wit(StoreKind::DoneLedger, "batch-upsert", e),
     }
 }
 
@@ -53,9 +53,7 @@ fn assert_still_serving(ledger: &ComponentDoneLedger) {
 
 fn boundary(error: ComponentStoreError) -> BoundaryError {
     match error {
-        ComponentStoreError::Boundary { store: InMemoryStoreKind::DoneLedger | InMemoryStoreKind::Findings, error } => {
-            error
-        }
+        ComponentStoreError::Boundary { store: StoreKind::DoneLedger | StoreKind::Findings, error } => error,
         other => panic!("expected a boundary error, got {other:?}"),
     }
 }
@@ -113,16 +111,17 @@ fn invalid_error_codes_decode_to_the_native_errors() {
         row.error_code = Some(code.to_owned());
         let native = DoneLedgerErrorCode::try_new(code).expect_err("invalid natively too");
         let error = raw_upsert(&ledger, &[row]);
-        assert_eq!(error, ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(native)));
+        assert_eq!(error, ComponentStoreError::Store(StoreError::BatchValidation(native)));
     }
     // A findings count the status forbids cannot be built natively either.
     let mut row = to_wit_done_record(&clean(key(1, 2, 5)));
     row.findings_count = 3;
     assert_eq!(
         raw_upsert(&ledger, &[row]),
-        ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(
-            PersistenceInputError::InconsistentFindingsCount { status: "ScannedClean", findings_count: 3 }
-        ))
+        ComponentStoreError::Store(StoreError::BatchValidation(PersistenceInputError::InconsistentFindingsCount {
+            status: "ScannedClean",
+            findings_count: 3
+        }))
     );
     assert_still_serving(&ledger);
 }
@@ -135,7 +134,7 @@ fn oversized_done_ledger_batches_are_typed_errors() {
     let error = ledger.batch_upsert(&rows).expect_err("over the limit");
     assert_eq!(
         error,
-        ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(PersistenceInputError::BatchTooLarge {
+        ComponentStoreError::Store(StoreError::BatchValidation(PersistenceInputError::BatchTooLarge {
             size: 10_001,
             max: 10_000
         }))
@@ -235,7 +234,7 @@ fn raw_findings(
         .expect("bad input must not trap");
     match reply {
         Ok(_) => panic!("the component accepted invalid input"),
-        Err(e) => ComponentStoreError::from_wit(InMemoryStoreKind::Findings, "upsert-batch", e),
+        Err(e) => ComponentStoreError::from_wit(StoreKind::Findings, "upsert-batch", e),
     }
 }
 
@@ -265,7 +264,7 @@ fn zero_span_lengths_are_typed_errors() {
     o.byte_length = 0;
     assert_eq!(
         raw_findings(&sink, &[f], &[o], &[]),
-        ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(PersistenceInputError::ZeroSpanLength))
+        ComponentStoreError::Store(StoreError::BatchValidation(PersistenceInputError::ZeroSpanLength))
     );
     assert_sink_serving(&sink, &l);
 }
@@ -283,7 +282,7 @@ fn non_canonical_ids_get_the_native_error() {
     };
     assert_eq!(
         raw_findings(&sink, &[f], &[o], &[obs]),
-        ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(expected))
+        ComponentStoreError::Store(StoreError::BatchValidation(expected))
     );
     assert_sink_serving(&sink, &l);
 }
@@ -323,7 +322,7 @@ fn oversized_findings_batches_are_typed_errors() {
     let error = sink.upsert_batch(FindingsUpsertBatch::new(&findings, &occurrences, &[])).expect_err("over the limit");
     assert_eq!(
         error,
-        ComponentStoreError::Store(InMemoryPersistenceError::BatchValidation(PersistenceInputError::BatchTooLarge {
+        ComponentStoreError::Store(StoreError::BatchValidation(PersistenceInputError::BatchTooLarge {
             size: 10_001,
             max: 10_000
         }))
@@ -336,8 +335,5 @@ fn the_native_store_rejects_the_same_oversized_batch() {
     let native = gossip_persistence::InMemoryDoneLedger::new();
     let rows: Vec<DoneLedgerRecord> = (0..=10_000u32).map(numbered).collect();
     let error = native.batch_upsert(&rows).expect_err("over the limit");
-    assert_eq!(
-        error,
-        InMemoryPersistenceError::BatchValidation(PersistenceInputError::BatchTooLarge { size: 10_001, max: 10_000 })
-    );
+    assert_eq!(error, StoreError::BatchValidation(PersistenceInputError::BatchTooLarge { size: 10_001, max: 10_000 }));
 }

@@ -1,6 +1,6 @@
 //! The one conformance suite, against the native stores and the component.
 
-use gossip_host::ComponentBackend;
+use gossip_cli::ComponentBackend;
 use gossip_suite::NativeBackend;
 use gossip_suite::conformance::{ConformanceReport, REFERENCE_GROUPS, run_conformance};
 
@@ -33,6 +33,6 @@ fn broken_component_fails_the_suite() {
     let report = run_conformance(&ComponentBackend::new(crate::support::broken_runtime().clone()));
     assert!(!report.all_passed());
     let failure = report.outcome("done-ledger", "idempotent").expect("check ran");
-    assert!(!failure.passed);
+    assert!(failure.failed());
     assert!(failure.detail.contains("trapped in `batch-upsert`"), "{}", failure.detail);
 }

@@ -14,8 +14,8 @@ use gossip_persistence::identity::{
 };
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
-    FindingsSink, InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink,
-    InMemoryPersistenceError, Location, PendingWriteId, StoreControl, TrackedHandle,
+    FindingsSink, InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink, Location,
+    PendingWriteId, StoreControl, StoreError, TrackedHandle,
 };
 use gossip_suite::AsStoreError;
 use rand::{Rng, SeedableRng};
@@ -28,9 +28,9 @@ use crate::support::runtime;
 fn same<T: PartialEq + Debug, E: AsStoreError + Debug>(
     step: usize,
     what: &str,
-    native: Result<T, InMemoryPersistenceError>,
+    native: Result<T, StoreError>,
     component: Result<T, E>,
-) -> Result<T, InMemoryPersistenceError> {
+) -> Result<T, StoreError> {
     let component = component.map_err(|e| match e.as_store_error() {
         Some(native_error) => native_error.clone(),
         None => panic!("step {step} {what}: the component failed outside the contract: {e:?}"),
@@ -289,7 +289,7 @@ impl Run {
         }
     }
 
-    fn control<N: StoreControl<ControlError = InMemoryPersistenceError>, C: StoreControl>(
+    fn control<N: StoreControl<ControlError = StoreError>, C: StoreControl>(
         step: usize,
         choice: u32,
         order: CompletionOrder,
@@ -539,7 +539,7 @@ fn the_generator_makes_every_kind_of_outcome() {
         let outcome = run.sink.native.upsert_batch(FindingsUpsertBatch::new(&f, &o, &obs)).and_then(CommitHandle::wait);
         let label = match outcome {
             Ok(_) => "ok".to_owned(),
-            Err(InMemoryPersistenceError::BatchValidation(e)) => format!("input {:?}", std::mem::discriminant(&e)),
+            Err(StoreError::BatchValidation(e)) => format!("input {:?}", std::mem::discriminant(&e)),
             Err(e) => format!("store {:?}", std::mem::discriminant(&e)),
         };
         kinds.insert(format!("sink {label}"));

@@ -2,11 +2,11 @@
 //! once per test process (`support::runtime`).
 
 mod boundary;
-mod cli;
 mod concurrency;
 mod conformance;
 mod cross_thread;
 mod differential;
+mod no_data_loss;
 mod node_scenario;
 mod shape;
 mod support;

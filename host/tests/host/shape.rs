@@ -8,18 +8,33 @@ fn component_imports_nothing() {
 }
 
 #[test]
-fn component_exports_the_persistence_world() {
+fn component_exports_the_testable_store_world() {
     let mut exports = runtime().exports();
     exports.sort();
     assert_eq!(
         exports,
         [
-            "gossip:persistence/control@0.1.0",
-            "gossip:persistence/done-ledger@0.1.0",
-            "gossip:persistence/findings@0.1.0",
-            "gossip:persistence/types@0.1.0",
+            "gossip:persistence/done-ledger@0.2.0",
+            "gossip:persistence/findings@0.2.0",
+            "gossip:persistence/testing@0.2.0",
+            "gossip:persistence/types@0.2.0",
         ]
     );
+    assert!(runtime().has_testing());
+}
+
+#[test]
+fn the_store_only_fixture_exports_exactly_the_worker_facing_world() {
+    let runtime = gossip_host::ComponentRuntime::from_file(gossip_host::STORE_ONLY_FIXTURE_PATH, Default::default())
+        .expect("loads");
+    let mut exports = runtime.exports();
+    exports.sort();
+    assert_eq!(
+        exports,
+        ["gossip:persistence/done-ledger@0.2.0", "gossip:persistence/findings@0.2.0", "gossip:persistence/types@0.2.0"]
+    );
+    assert!(runtime.imports().is_empty());
+    assert!(!runtime.has_testing());
 }
 
 #[test]

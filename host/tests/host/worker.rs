@@ -1,7 +1,10 @@
 //! The example scanning worker with the store plugged in, run in the host:
-//! what it records, what it skips, and how it reports bad input and store
-//! failures. Every durable row is compared with native stores fed the rows
-//! a scan should write, built here straight from `gossip-persistence`.
+//! what it imports and exports, what it records, what it skips, how it pages
+//! through its stores' listings, and how it reports bad input and store
+//! failures (injected through the store's `testing` export, which the worker
+//! itself never imports). Every durable row is compared with native stores
+//! fed the rows a scan should write, built here straight from
+//! `gossip-persistence`.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -21,8 +24,7 @@ use gossip_persistence::identity::{
 };
 use gossip_persistence::{
     CommitHandle, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink,
-    InMemoryDoneLedger, InMemoryFindingsSink, InMemoryPersistenceError, InMemoryStoreKind, Location,
-    PersistenceInputError,
+    InMemoryDoneLedger, InMemoryFindingsSink, Location, PersistenceInputError, StoreError, StoreKind,
 };
 
 use crate::support::id;
@@ -63,7 +65,7 @@ struct Secret {
 
 #[derive(Clone)]
 struct Object {
-    item: u8,
+    item: u32,
     strong: bool,
     bytes: u64,
     secrets: Vec<Secret>,
@@ -73,7 +75,18 @@ fn secret(rule: u8, secret: u8, offset: u64, length: u64) -> Secret {
     Secret { rule, secret, offset, length, location: None }
 }
 
-fn object(item: u8, secrets: Vec<Secret>) -> Object {
+/// An id of the test's own, one per `(tag, n)`: more items than `id`'s 256.
+fn wide_id(tag: u8, n: u32) -> [u8; 32] {
+    let mut bytes = [tag; 32];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    bytes
+}
+
+fn item_id(o: &Object) -> [u8; 32] {
+    wide_id(0xa1, o.item)
+}
+
+fn object(item: u32, secrets: Vec<Secret>) -> Object {
     Object { item, strong: true, bytes: 1_000 + u64::from(item), secrets }
 }
 
@@ -93,12 +106,12 @@ fn clean() -> Object {
 }
 
 fn version(o: &Object) -> ObjectVersionId {
-    ObjectVersionId::from_bytes(id(o.item + 100))
+    ObjectVersionId::from_bytes(wide_id(0xb2, o.item))
 }
 
 fn ovid(o: &Object) -> [u8; 32] {
     let version = if o.strong { VersionId::Strong(version(o)) } else { VersionId::Weak(version(o)) };
-    *derive_ovid_hash(&OvidHashInputs { stable_item_id: StableItemId::from_bytes(id(o.item)), version }).as_bytes()
+    *derive_ovid_hash(&OvidHashInputs { stable_item_id: StableItemId::from_bytes(item_id(o)), version }).as_bytes()
 }
 
 fn context(run: Run) -> wit::ScanContext {
@@ -117,7 +130,7 @@ fn request(objects: &[Object]) -> Vec<wit::ObjectScan> {
     objects
         .iter()
         .map(|o| wit::ObjectScan {
-            stable_item_id: wit_digest(&id(o.item)),
+            stable_item_id: wit_digest(&item_id(o)),
             object_version_id: wit_digest(version(o).as_bytes()),
             strong_version: o.strong,
             bytes_scanned: o.bytes,
@@ -163,7 +176,7 @@ impl Expected {
     fn scanned(&self, run: Run, o: &Object) {
         let tenant = TenantId::from_bytes(id(TENANT));
         let policy = PolicyHash::from_bytes(id(POLICY));
-        let item = StableItemId::from_bytes(id(o.item));
+        let item = StableItemId::from_bytes(item_id(o));
         let ovid = OvidHash::from_bytes(ovid(o));
         let (mut findings, mut occurrences, mut observations) = (Vec::new(), Vec::new(), Vec::new());
         for s in &o.secrets {
@@ -228,35 +241,52 @@ fn counts(findings: u64, occurrences: u64, observations: u64) -> DurableFindings
     DurableFindingsCounts::new(findings, occurrences, observations)
 }
 
-#[test]
-fn the_plugged_worker_imports_nothing() {
-    assert_eq!(runtime().imports(), Vec::<String>::new());
-    let mut exports = runtime().exports();
-    exports.sort();
-    assert_eq!(exports, ["gossip:persistence/types@0.1.0", "gossip:scanning-worker/scanner@0.1.0"]);
+/// A component's import (or export) names, sorted.
+fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.collect();
+    names.sort();
+    names
 }
 
 #[test]
-fn the_worker_alone_imports_the_store_and_cannot_run_without_one() {
+fn the_plugged_worker_imports_nothing_and_exports_the_stores_testing_interface() {
+    assert_eq!(runtime().imports(), Vec::<String>::new());
+    assert_eq!(
+        sorted(runtime().exports().into_iter()),
+        [
+            "gossip:persistence/done-ledger@0.2.0",
+            "gossip:persistence/findings@0.2.0",
+            "gossip:persistence/testing@0.2.0",
+            "gossip:persistence/types@0.2.0",
+            "gossip:scanning-worker/scanner@0.1.0",
+        ]
+    );
+}
+
+#[test]
+fn the_worker_alone_imports_only_the_worker_facing_store_interfaces() {
+    let bytes = std::fs::read(WORKER_PATH).expect("the build script publishes the worker");
+    let engine = wasmtime::Engine::default();
+    let component = wasmtime::component::Component::new(&engine, &bytes).unwrap();
+    let imports = sorted(component.component_type().imports(&engine).map(|(name, _)| name.to_owned()));
+    // `world store-user`: the two stores, and the records their functions
+    // take (a component imports the types its imported functions name).
+    assert_eq!(
+        imports,
+        ["gossip:persistence/done-ledger@0.2.0", "gossip:persistence/findings@0.2.0", "gossip:persistence/types@0.2.0",]
+    );
+    assert!(!imports.iter().any(|name| name.contains("testing")), "{imports:?}");
+    let exports = sorted(component.component_type().exports(&engine).map(|(name, _)| name.to_owned()));
+    assert_eq!(exports, ["gossip:scanning-worker/scanner@0.1.0"]);
+}
+
+#[test]
+fn the_worker_alone_cannot_run_without_a_store() {
     let bytes = std::fs::read(WORKER_PATH).expect("the build script publishes the worker");
     let Err(LoadError::Link { message, .. }) = WorkerRuntime::from_bytes("worker alone", &bytes) else {
         panic!("a worker without a store plugged in must not link against an empty linker");
     };
     assert!(message.contains("gossip:persistence/"), "{message}");
-
-    let engine = wasmtime::Engine::default();
-    let component = wasmtime::component::Component::new(&engine, &bytes).unwrap();
-    let mut imports: Vec<String> = component.component_type().imports(&engine).map(|(n, _)| n.to_owned()).collect();
-    imports.sort();
-    assert_eq!(
-        imports,
-        [
-            "gossip:persistence/control@0.1.0",
-            "gossip:persistence/done-ledger@0.1.0",
-            "gossip:persistence/findings@0.1.0",
-            "gossip:persistence/types@0.1.0",
-        ]
-    );
 }
 
 #[test]
@@ -362,13 +392,13 @@ fn store_failures_are_typed_errors_and_a_retry_finishes_the_scan() {
 
     // The clean object needs no findings write, so it is done before the
     // next object's findings write is rejected.
-    worker.inject_faults(InMemoryStoreKind::Findings, 1, 0).unwrap();
+    worker.inject_faults(StoreKind::Findings, 1, 0).unwrap();
     assert_eq!(
         scan(&mut worker, FIRST, &[c.clone(), a.clone()]),
         Err(WorkerError::Store {
             stage: wit::ScanStage::RecordFindings,
             object: Some(1),
-            error: injected(InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::Findings }),
+            error: injected(StoreError::InjectedSubmissionFailure { store: StoreKind::Findings }),
         })
     );
     let expected = Expected::default();
@@ -377,13 +407,13 @@ fn store_failures_are_typed_errors_and_a_retry_finishes_the_scan() {
 
     // A done row that fails to apply leaves the object's findings durable
     // but the object not done.
-    worker.inject_faults(InMemoryStoreKind::DoneLedger, 0, 1).unwrap();
+    worker.inject_faults(StoreKind::DoneLedger, 0, 1).unwrap();
     assert_eq!(
         scan(&mut worker, FIRST, &[a.clone(), b.clone()]),
         Err(WorkerError::Store {
             stage: wit::ScanStage::MarkDone,
             object: Some(0),
-            error: injected(InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger }),
+            error: injected(StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger }),
         })
     );
     assert_eq!(worker.durable_counts().unwrap(), counts(2, 3, 3));
@@ -396,5 +426,86 @@ fn store_failures_are_typed_errors_and_a_retry_finishes_the_scan() {
     assert_eq!(skipped, [ovid(&c)]);
     expected.scanned(FIRST, &a);
     expected.scanned(FIRST, &b);
+    expected.assert_matches(&mut worker);
+}
+
+#[test]
+fn a_write_left_pending_is_a_contract_violation_and_a_retry_finishes_the_scan() {
+    let mut worker = spawn();
+    let (a, c) = (two_findings(), clean());
+    let expected = Expected::default();
+
+    // The worker expects its writes to complete at once (the store's
+    // default); the host delays one through the store's `testing` export.
+    worker.delay_next_writes(StoreKind::DoneLedger, 1).unwrap();
+    let Err(WorkerError::ContractViolation { stage, object, detail }) =
+        scan(&mut worker, FIRST, &[c.clone(), a.clone()])
+    else {
+        panic!("a done write left pending must be reported as a contract violation");
+    };
+    assert_eq!((stage, object), (wit::ScanStage::MarkDone, Some(0)));
+    assert!(detail.contains("pending"), "{detail}");
+    expected.assert_matches(&mut worker);
+
+    worker.delay_next_writes(StoreKind::Findings, 1).unwrap();
+    let Err(WorkerError::ContractViolation { stage, object, .. }) = scan(&mut worker, FIRST, &[c.clone(), a.clone()])
+    else {
+        panic!("a findings write left pending must be reported as a contract violation");
+    };
+    assert_eq!((stage, object), (wit::ScanStage::RecordFindings, Some(1)));
+    expected.scanned(FIRST, &c);
+    expected.assert_matches(&mut worker);
+
+    // The delays are used up: a retry finishes the scan.
+    let (scanned, skipped) = scan(&mut worker, FIRST, &[c.clone(), a.clone()]).unwrap();
+    assert_eq!(scanned.iter().map(|s| s.0).collect::<Vec<_>>(), [ovid(&a)]);
+    assert_eq!(skipped, [ovid(&c)]);
+    expected.scanned(FIRST, &a);
+    expected.assert_matches(&mut worker);
+}
+
+#[test]
+fn faults_reach_only_the_workers_own_instance() {
+    let mut faulty = spawn();
+    let mut healthy = spawn();
+    faulty.inject_faults(StoreKind::DoneLedger, 1, 0).unwrap();
+    scan(&mut healthy, FIRST, &[clean()]).unwrap();
+    assert!(matches!(scan(&mut faulty, FIRST, &[clean()]), Err(WorkerError::Store { .. })));
+}
+
+#[test]
+fn listings_and_lookups_cross_page_and_batch_boundaries() {
+    let mut worker = spawn();
+    let expected = Expected::default();
+
+    // Exactly one full page of done rows (the worker reads 1,000 per page),
+    // then an empty one.
+    let first: Vec<Object> = (1_000..2_000).map(|item| object(item, vec![])).collect();
+    let (scanned, _) = scan(&mut worker, FIRST, &first).unwrap();
+    assert_eq!(scanned.len(), 1_000);
+    first.iter().for_each(|o| expected.scanned(FIRST, o));
+    expected.assert_matches(&mut worker);
+
+    // 9,001 new objects, then the first thousand again: 10,001 keys, more
+    // than one `batch-get` takes (10,000), and the done objects straddle the
+    // two lookups.
+    let new: Vec<Object> = (2_000..11_001).map(|item| object(item, vec![])).collect();
+    let request: Vec<Object> = new.iter().chain(&first).cloned().collect();
+    assert_eq!(request.len(), 10_001);
+    let (scanned, skipped) = scan(&mut worker, SECOND, &request).unwrap();
+    assert_eq!(scanned.iter().map(|s| s.0).collect::<Vec<_>>(), new.iter().map(ovid).collect::<Vec<_>>());
+    assert_eq!(skipped, first.iter().map(ovid).collect::<Vec<_>>());
+    new.iter().for_each(|o| expected.scanned(SECOND, o));
+
+    // 1,001 distinct secrets in one object: every findings layer spans two pages.
+    let secrets = (0..1_001u32)
+        .map(|i| secret(40 + u8::try_from(i / 256).unwrap(), u8::try_from(i % 256).unwrap(), u64::from(i), 1))
+        .collect();
+    let many = object(20_000, secrets);
+    let (scanned, _) = scan(&mut worker, FIRST, std::slice::from_ref(&many)).unwrap();
+    assert_eq!(scanned, [(ovid(&many), 1_001, 1_001, 1_001)]);
+    expected.scanned(FIRST, &many);
+    assert_eq!(worker.durable_counts().unwrap(), counts(1_001, 1_001, 1_001));
+    assert_eq!(worker.done_rows().unwrap().len(), 10_002);
     expected.assert_matches(&mut worker);
 }

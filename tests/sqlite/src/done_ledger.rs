@@ -10,7 +10,7 @@ use gossip_persistence::done_ledger::{
 };
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
 use gossip_persistence::store::{StoreBackend, StoreCore};
-use gossip_persistence::{DoneLedger, DoneLedgerInspect, InMemoryStoreKind, check_batch_size};
+use gossip_persistence::{DoneLedger, DoneLedgerInspect, StoreKind, check_batch_size, check_read_size};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -109,7 +109,7 @@ impl StoreBackend for DoneLedgerSql {
     type Receipt = DoneLedgerCommitReceipt;
     type Durable = Connection;
     type Error = SqlitePersistenceError;
-    const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::DoneLedger;
+    const STORE_KIND: StoreKind = StoreKind::DoneLedger;
 
     /// In-batch duplicates are merged by the shared `dedupe_batch` (so the
     /// receipt counts distinct keys); the merge into durable rows is the
@@ -194,6 +194,7 @@ impl DoneLedger for SqliteDoneLedger {
         policy_hash: PolicyHash,
         ovid_hashes: &[OvidHash],
     ) -> Result<Vec<Option<DoneLedgerRecord>>, Self::Error> {
+        check_read_size(ovid_hashes.len())?;
         self.query(|conn| {
             let mut get = conn.prepare_cached(&GET)?;
             ovid_hashes

@@ -1,7 +1,6 @@
 //! The SQLite stores' error type.
 
-use gossip_persistence::{InMemoryPersistenceError, PersistenceInputError};
-use gossip_suite::AsStoreError;
+use gossip_persistence::{AsStoreError, PersistenceInputError, StoreError};
 use thiserror::Error;
 
 /// Everything a SQLite-backed store can report.
@@ -9,7 +8,7 @@ use thiserror::Error;
 pub enum SqlitePersistenceError {
     /// The contract's own error, exactly as the native store reports it.
     #[error(transparent)]
-    Store(#[from] InMemoryPersistenceError),
+    Store(#[from] StoreError),
     /// SQLite itself failed, or a stored row no longer decodes; the batch
     /// being applied (if any) was rolled back.
     #[error("sqlite: {0}")]
@@ -23,7 +22,7 @@ impl From<PersistenceInputError> for SqlitePersistenceError {
 }
 
 impl AsStoreError for SqlitePersistenceError {
-    fn as_store_error(&self) -> Option<&InMemoryPersistenceError> {
+    fn as_store_error(&self) -> Option<&StoreError> {
         match self {
             Self::Store(error) => Some(error),
             Self::Sqlite(_) => None,

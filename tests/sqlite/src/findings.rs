@@ -14,9 +14,7 @@ use gossip_persistence::identity::{
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
 use gossip_persistence::store::{StoreBackend, StoreCore};
-use gossip_persistence::{
-    FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryPersistenceError, InMemoryStoreKind, Location,
-};
+use gossip_persistence::{FindingsConformanceProbe, FindingsInspect, FindingsSink, Location, StoreError, StoreKind};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
@@ -159,11 +157,7 @@ impl FindingsSql {
                 *f.secret_hash().as_bytes(),
             );
             if insert.execute(row)? == 0 && !same.exists(row)? {
-                return Err(InMemoryPersistenceError::FindingConflict {
-                    tenant_id: f.tenant_id(),
-                    finding_id: f.finding_id(),
-                }
-                .into());
+                return Err(StoreError::FindingConflict { tenant_id: f.tenant_id(), finding_id: f.finding_id() }.into());
             }
             keys.insert((f.tenant_id(), f.finding_id()));
         }
@@ -183,7 +177,7 @@ impl FindingsSql {
             let (tenant, id) = (o.tenant_id(), o.occurrence_id());
             let parent = (tenant, o.finding_id());
             if !batch_findings.contains(&parent) && !has_finding.exists((*tenant.as_bytes(), *parent.1.as_bytes()))? {
-                return Err(InMemoryPersistenceError::MissingFinding {
+                return Err(StoreError::MissingFinding {
                     tenant_id: tenant,
                     finding_id: o.finding_id(),
                     occurrence_id: id,
@@ -199,9 +193,7 @@ impl FindingsSql {
                 Ordered(o.byte_length().get()),
             );
             if insert.execute(row)? == 0 && !same.exists(row)? {
-                return Err(
-                    InMemoryPersistenceError::OccurrenceConflict { tenant_id: tenant, occurrence_id: id }.into()
-                );
+                return Err(StoreError::OccurrenceConflict { tenant_id: tenant, occurrence_id: id }.into());
             }
             keys.insert((tenant, id));
         }
@@ -223,7 +215,7 @@ impl FindingsSql {
             if !batch_occurrences.contains(&parent)
                 && !has_occurrence.exists((*tenant.as_bytes(), *parent.1.as_bytes()))?
             {
-                return Err(InMemoryPersistenceError::MissingOccurrence {
+                return Err(StoreError::MissingOccurrence {
                     tenant_id: tenant,
                     occurrence_id: obs.occurrence_id(),
                     observation_id: id,
@@ -245,9 +237,7 @@ impl FindingsSql {
                 location.and_then(Location::url),
             ])?;
             if changed == 0 {
-                return Err(
-                    InMemoryPersistenceError::ObservationConflict { tenant_id: tenant, observation_id: id }.into()
-                );
+                return Err(StoreError::ObservationConflict { tenant_id: tenant, observation_id: id }.into());
             }
             keys.insert((tenant, id));
         }
@@ -260,7 +250,7 @@ impl StoreBackend for FindingsSql {
     type Receipt = FindingsCommitReceipt;
     type Durable = Connection;
     type Error = SqlitePersistenceError;
-    const STORE_KIND: InMemoryStoreKind = InMemoryStoreKind::Findings;
+    const STORE_KIND: StoreKind = StoreKind::Findings;
 
     /// One transaction per batch; any error drops it, which rolls back.
     fn apply(

@@ -10,8 +10,11 @@
 //! on any error. Pending writes, releases and fault injection come from the
 //! shared store core (`gossip_persistence::store`), exactly as the native
 //! stores get them.
+//!
+//! The crate depends on the contract crate alone, as a third-party backend
+//! would; the suite's `Backend` adapter lives with its tests
+//! (`tests/common/mod.rs`).
 
-mod backend;
 mod control;
 mod done_ledger;
 mod encoding;
@@ -20,7 +23,6 @@ mod findings;
 mod handle;
 mod schema;
 
-pub use backend::SqliteBackend;
 pub use done_ledger::SqliteDoneLedger;
 pub use error::SqlitePersistenceError;
 pub use findings::SqliteFindingsSink;

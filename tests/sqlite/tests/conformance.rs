@@ -1,6 +1,8 @@
 //! The one conformance suite, unchanged, against the SQLite backend.
 
-use gossip_sqlite::SqliteBackend;
+mod common;
+
+use common::SqliteBackend;
 use gossip_suite::NativeBackend;
 use gossip_suite::conformance::{REFERENCE_GROUPS, check_list, run_conformance};
 

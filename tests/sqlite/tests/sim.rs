@@ -3,10 +3,12 @@
 //! differential check that one seed gives the same event log, the same
 //! report and the same final state on the native stores and on SQLite.
 
+mod common;
+
 use std::fmt;
 
+use common::SqliteBackend;
 use gossip_persistence::{DoneLedgerInspect, FindingsInspect};
-use gossip_sqlite::SqliteBackend;
 use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimEventKind};
 use gossip_suite::sim::findings::{FindingsSim, FindingsSimEventKind};
 use gossip_suite::sim::sweep::{SweepSummary, run_seed_sweep};

@@ -7,7 +7,7 @@
 use gossip_persistence::done_ledger::{DoneLedgerKey, DoneLedgerRecord, DoneLedgerStatus};
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{ObservationId, OvidHash, PolicyHash, RuleFingerprint, TenantId};
-use gossip_persistence::{InMemoryPersistenceError, InMemoryStoreKind, PersistenceInputError, StoreControl};
+use gossip_persistence::{PersistenceInputError, StoreControl, StoreError, StoreKind};
 
 use super::error::CheckFailure;
 use super::fixture::{FixtureError, SampleFixture, done_record, fill32, provenance, strong_ovid};
@@ -70,7 +70,7 @@ fn ledger_rejects<L: SuiteLedger>(
     ledger: &L,
     batch: &[DoneLedgerRecord],
     cases: &Cases,
-    expected: &InMemoryPersistenceError,
+    expected: &StoreError,
     stage: Option<Stage>,
 ) -> Result<(), CheckFailure> {
     let before = ledger_snapshot(ledger, cases.setup)?;
@@ -158,7 +158,7 @@ pub(crate) fn done_ledger_submit_failure<B: Backend>(backend: &B) -> Result<(), 
             write: "atomicity/done-ledger-submit-failure:write",
             unchanged: "atomicity/done-ledger-submit-failure:unchanged",
         },
-        &InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::DoneLedger },
+        &StoreError::InjectedSubmissionFailure { store: StoreKind::DoneLedger },
         Some(Stage::Submit),
     )
 }
@@ -175,7 +175,7 @@ pub(crate) fn done_ledger_commit_failure<B: Backend>(backend: &B) -> Result<(), 
             write: "atomicity/done-ledger-commit-failure:write",
             unchanged: "atomicity/done-ledger-commit-failure:unchanged",
         },
-        &InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger },
+        &StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger },
         Some(Stage::Wait),
     )
 }
@@ -206,12 +206,12 @@ struct Rejected {
     findings: Vec<FindingRecord>,
     occurrences: Vec<OccurrenceRecord>,
     observations: Vec<ObservationRecord>,
-    expected: InMemoryPersistenceError,
+    expected: StoreError,
 }
 
 impl Rejected {
     /// The fresh chain plus one bad record added by `add`.
-    fn fresh_plus(scene: &FindingsScene, expected: InMemoryPersistenceError, add: impl FnOnce(&mut Self)) -> Self {
+    fn fresh_plus(scene: &FindingsScene, expected: StoreError, add: impl FnOnce(&mut Self)) -> Self {
         let mut batch = Self {
             findings: vec![scene.fresh.finding.clone()],
             occurrences: vec![scene.fresh.occurrence.clone()],
@@ -257,7 +257,7 @@ macro_rules! cases {
 pub(crate) fn findings_missing_finding<B: Backend>(backend: &B) -> Result<(), CheckFailure> {
     sink_rejects_atomically(backend, 0x50, &cases!("findings-missing-finding"), |s| {
         let orphan = &s.absent.occurrence;
-        let expected = InMemoryPersistenceError::MissingFinding {
+        let expected = StoreError::MissingFinding {
             tenant_id: orphan.tenant_id(),
             finding_id: orphan.finding_id(),
             occurrence_id: orphan.occurrence_id(),
@@ -269,7 +269,7 @@ pub(crate) fn findings_missing_finding<B: Backend>(backend: &B) -> Result<(), Ch
 pub(crate) fn findings_missing_occurrence<B: Backend>(backend: &B) -> Result<(), CheckFailure> {
     sink_rejects_atomically(backend, 0x60, &cases!("findings-missing-occurrence"), |s| {
         let orphan = &s.absent.observation;
-        let expected = InMemoryPersistenceError::MissingOccurrence {
+        let expected = StoreError::MissingOccurrence {
             tenant_id: orphan.tenant_id(),
             occurrence_id: orphan.occurrence_id(),
             observation_id: orphan.observation_id(),
@@ -289,8 +289,7 @@ pub(crate) fn findings_finding_conflict<B: Backend>(backend: &B) -> Result<(), C
             RuleFingerprint::from_bytes(fill32(0xEE)),
             d.secret_hash,
         );
-        let expected =
-            InMemoryPersistenceError::FindingConflict { tenant_id: d.tenant_id, finding_id: d.finding.finding_id() };
+        let expected = StoreError::FindingConflict { tenant_id: d.tenant_id, finding_id: d.finding.finding_id() };
         Rejected::fresh_plus(s, expected, |b| b.findings.push(forged))
     })
 }
@@ -306,8 +305,7 @@ pub(crate) fn findings_occurrence_conflict<B: Backend>(backend: &B) -> Result<()
             o.byte_offset() + 1,
             o.byte_length(),
         );
-        let expected =
-            InMemoryPersistenceError::OccurrenceConflict { tenant_id: o.tenant_id(), occurrence_id: o.occurrence_id() };
+        let expected = StoreError::OccurrenceConflict { tenant_id: o.tenant_id(), occurrence_id: o.occurrence_id() };
         Rejected::fresh_plus(s, expected, |b| b.occurrences.push(forged))
     })
 }
@@ -326,10 +324,7 @@ pub(crate) fn findings_observation_conflict<B: Backend>(backend: &B) -> Result<(
             o.fence_epoch(),
             o.seen_at(),
         );
-        let expected = InMemoryPersistenceError::ObservationConflict {
-            tenant_id: o.tenant_id(),
-            observation_id: o.observation_id(),
-        };
+        let expected = StoreError::ObservationConflict { tenant_id: o.tenant_id(), observation_id: o.observation_id() };
         Rejected::fresh_plus(s, expected, |b| b.observations.push(moved))
     })
 }

@@ -13,8 +13,7 @@ use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord}
 use gossip_persistence::findings::{DurableFindingsCounts, FindingsCommitReceipt};
 use gossip_persistence::identity::{PolicyHash, TenantId};
 use gossip_persistence::{
-    CommitHandle, CompletionOrder, InMemoryPersistenceError, InMemoryStoreKind, PendingWriteId, StoreControl,
-    TrackedHandle,
+    CommitHandle, CompletionOrder, PendingWriteId, StoreControl, StoreError, StoreKind, TrackedHandle,
 };
 
 use super::error::CheckFailure;
@@ -244,7 +243,7 @@ pub(crate) fn release_all_both_orders<B: Backend>(backend: &B) -> Result<(), Che
                 Err(error) if i == failing => expect_store_error(
                     WAIT,
                     &error,
-                    &InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger },
+                    &StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger },
                 )?,
                 Err(error) => {
                     return Err(ledger_invariant(

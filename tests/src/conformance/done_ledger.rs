@@ -1,4 +1,4 @@
-//! The five reference done-ledger checks (contracts.md §5), in order.
+//! The five reference done-ledger checks (docs/contract.md §13.2), in order.
 
 use std::collections::HashSet;
 

@@ -6,7 +6,7 @@
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
 use gossip_persistence::findings::{DurableFindingsCounts, FindingsCommitReceipt};
 use gossip_persistence::identity::{PolicyHash, TenantId};
-use gossip_persistence::{CompletionOrder, InMemoryPersistenceError, InMemoryStoreKind, StoreControl, TrackedHandle};
+use gossip_persistence::{CompletionOrder, StoreControl, StoreError, StoreKind, TrackedHandle};
 
 use super::error::CheckFailure;
 use super::fixture::{clean_rows, fill32};
@@ -17,14 +17,10 @@ use super::harness::{
 };
 use crate::backend::Backend;
 
-const LEDGER_SUBMIT: InMemoryPersistenceError =
-    InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::DoneLedger };
-const LEDGER_COMMIT: InMemoryPersistenceError =
-    InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::DoneLedger };
-const FINDINGS_SUBMIT: InMemoryPersistenceError =
-    InMemoryPersistenceError::InjectedSubmissionFailure { store: InMemoryStoreKind::Findings };
-const FINDINGS_COMMIT: InMemoryPersistenceError =
-    InMemoryPersistenceError::InjectedCommitFailure { store: InMemoryStoreKind::Findings };
+const LEDGER_SUBMIT: StoreError = StoreError::InjectedSubmissionFailure { store: StoreKind::DoneLedger };
+const LEDGER_COMMIT: StoreError = StoreError::InjectedCommitFailure { store: StoreKind::DoneLedger };
+const FINDINGS_SUBMIT: StoreError = StoreError::InjectedSubmissionFailure { store: StoreKind::Findings };
+const FINDINGS_COMMIT: StoreError = StoreError::InjectedCommitFailure { store: StoreKind::Findings };
 
 fn rows(seed: u8, n: usize, case: &'static str) -> Result<Vec<DoneLedgerRecord>, CheckFailure> {
     let tenant = TenantId::from_bytes(fill32(seed));

@@ -1,4 +1,4 @@
-//! The four reference findings checks (contracts.md §5), in order.
+//! The four reference findings checks (docs/contract.md §13.3), in order.
 
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,

@@ -1,4 +1,4 @@
-//! The reference fixture `sample_fixture(seed)` (contracts.md §5) and the
+//! The reference fixture `sample_fixture(seed)` (docs/contract.md §13.1) and the
 //! small record builders the other checks share.
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! expected rejections and state comparisons, each mapped to a
 //! [`CheckFailure`] naming its case.
 
+use core::cell::Cell;
 use core::fmt::Display;
 
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
@@ -10,7 +11,7 @@ use gossip_persistence::findings::{
     OccurrenceRecord,
 };
 use gossip_persistence::identity::{OvidHash, PolicyHash, TenantId};
-use gossip_persistence::{CommitHandle, InMemoryPersistenceError, PendingWriteId, StoreControl, TrackedHandle};
+use gossip_persistence::{CommitHandle, PendingWriteId, StoreControl, StoreError, TrackedHandle};
 
 use super::error::{BoxError, CheckFailure};
 use super::fixture::{FixtureError, SampleFixture, sample_fixture};
@@ -80,16 +81,45 @@ pub(crate) fn pending_ids<C: StoreControl>(store: &C, case: &'static str) -> Res
     control(store.pending_ids(), case)
 }
 
+thread_local! {
+    /// Whether `settle` asks the store for its pending writes before waiting.
+    static PENDING_GUARD: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Turns the pending-write guard of [`settle`] on or off on this thread,
+/// until dropped. The runner turns it off for a backend without the test
+/// machinery: it cannot list pending writes, and (having no delays) it
+/// never leaves one pending on purpose. Threads a check spawns keep the
+/// guard on; only checks that need the test machinery spawn any.
+pub(crate) struct PendingGuard {
+    previous: bool,
+}
+
+impl PendingGuard {
+    pub(crate) fn set(on: bool) -> Self {
+        Self { previous: PENDING_GUARD.with(|guard| guard.replace(on)) }
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        PENDING_GUARD.with(|guard| guard.set(self.previous));
+    }
+}
+
 /// Waits on a handle only once the store no longer lists it as pending: a
 /// broken backend then fails the check instead of blocking the suite forever.
+/// Without the test machinery (see [`PendingGuard`]) it just waits.
 pub(crate) fn settle<C: StoreControl, H: CommitHandle + TrackedHandle>(
     store: &C,
     handle: H,
     case: &'static str,
 ) -> Result<Result<H::Receipt, H::Error>, CheckFailure> {
-    let op_id = handle.operation_id();
-    if pending_ids(store, case)?.contains(&op_id) {
-        return Err(CheckFailure::StillPending { case, op_id });
+    if PENDING_GUARD.with(Cell::get) {
+        let op_id = handle.operation_id();
+        if pending_ids(store, case)?.contains(&op_id) {
+            return Err(CheckFailure::StillPending { case, op_id });
+        }
     }
     Ok(handle.wait())
 }
@@ -202,7 +232,7 @@ pub(crate) fn sink_rejection<S: SuiteSink>(
 pub(crate) fn expect_store_error<E: AsStoreError + Display>(
     case: &'static str,
     actual: &E,
-    expected: &InMemoryPersistenceError,
+    expected: &StoreError,
 ) -> Result<(), CheckFailure> {
     match actual.as_store_error() {
         Some(e) if e == expected => Ok(()),
@@ -220,7 +250,7 @@ pub(crate) fn expect_at<E: AsStoreError + Display>(
     case: &'static str,
     (stage, error): &(Stage, E),
     want_stage: Stage,
-    expected: &InMemoryPersistenceError,
+    expected: &StoreError,
 ) -> Result<(), CheckFailure> {
     expect_store_error(case, error, expected)?;
     if *stage == want_stage {
@@ -234,14 +264,14 @@ pub(crate) fn expect_at<E: AsStoreError + Display>(
     }
 }
 
-fn ledger_read<T, E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn ledger_read<T, E: std::error::Error + Send + Sync + 'static>(
     r: Result<T, E>,
     case: &'static str,
 ) -> Result<T, CheckFailure> {
     r.map_err(|e| CheckFailure::DoneLedgerGet { case, source: boxed(e) })
 }
 
-fn findings_read<T, E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn findings_read<T, E: std::error::Error + Send + Sync + 'static>(
     r: Result<T, E>,
     case: &'static str,
 ) -> Result<T, CheckFailure> {
@@ -260,6 +290,21 @@ pub(crate) fn batch_get<L: SuiteLedger>(
         format!("batch_get of {} hashes returned {} rows", ovids.len(), rows.len())
     })?;
     Ok(rows)
+}
+
+/// A read that must be refused (for example a too-large `batch_get` or
+/// page): its error, or `invariant` naming how many rows it returned.
+pub(crate) fn read_refused<T, E>(
+    result: Result<Vec<T>, E>,
+    case: &'static str,
+    invariant: fn(&'static str, String) -> CheckFailure,
+) -> Result<E, CheckFailure> {
+    match result {
+        Err(error) => Ok(error),
+        Ok(rows) => {
+            Err(invariant(case, format!("expected the read to be refused, but it returned {} rows", rows.len())))
+        }
+    }
 }
 
 /// The one durable row for `key`, read through `batch_get`.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use gossip_persistence::InMemoryPersistenceError;
+use gossip_persistence::StoreError;
 use gossip_persistence::done_ledger::{DoneLedgerKey, DoneLedgerRecord, DoneLedgerStatus};
 use gossip_persistence::findings::{FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{LogicalTime, OvidHash, PolicyHash, TenantId};
@@ -159,7 +159,7 @@ pub(crate) fn findings_by_tenant<B: Backend>(backend: &B) -> Result<(), CheckFai
     // A child in tenant 3 naming parents that are durable only in tenant 1.
     let orphan_occurrence = OccurrenceRecord::try_new(T3, a.finding.finding_id(), a.object_version_id, 7, 9)
         .map_err(|e| fixture_failed(SETUP, e.into()))?;
-    let expected = InMemoryPersistenceError::MissingFinding {
+    let expected = StoreError::MissingFinding {
         tenant_id: T3,
         finding_id: a.finding.finding_id(),
         occurrence_id: orphan_occurrence.occurrence_id(),
@@ -177,7 +177,7 @@ pub(crate) fn findings_by_tenant<B: Backend>(backend: &B) -> Result<(), CheckFai
         a.observation.fence_epoch(),
         LogicalTime::from_raw(1),
     );
-    let expected = InMemoryPersistenceError::MissingOccurrence {
+    let expected = StoreError::MissingOccurrence {
         tenant_id: T3,
         occurrence_id: a.occurrence.occurrence_id(),
         observation_id: orphan_observation.observation_id(),

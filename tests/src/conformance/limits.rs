@@ -1,26 +1,27 @@
-//! The batch-size limit: 10,000 records are accepted, 10,001 are rejected
+//! The batch-size limits: 10,000 records are accepted, 10,001 are rejected
 //! with `BatchTooLarge` and change nothing. For the findings sink the limit
-//! counts records across all three layers.
+//! counts records across all three layers. Reads are bounded the same way:
+//! `batch_get` takes at most `MAX_PAGE_SIZE` keys.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use gossip_persistence::done_ledger::DoneLedgerCommitReceipt;
+use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
     OccurrenceRecord,
 };
 use gossip_persistence::identity::{
-    FenceEpoch, LogicalTime, ObjectVersionId, PolicyHash, RuleFingerprint, RunId, SecretHash, ShardId, StableItemId,
-    TenantId,
+    FenceEpoch, LogicalTime, ObjectVersionId, OvidHash, PolicyHash, RuleFingerprint, RunId, SecretHash, ShardId,
+    StableItemId, TenantId,
 };
-use gossip_persistence::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+use gossip_persistence::{DoneLedger, MAX_PAGE_SIZE, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
 
 use super::error::CheckFailure;
 use super::fixture::{FixtureError, clean_rows, fill32, indexed_ovid};
 use super::harness::{
-    count_done, ensure_findings, ensure_ledger, expect_store_error, findings_state, findings_unchanged, fixture_failed,
-    ledger_rejection, ledger_snapshot, ledger_unchanged, list_done, new_ledger, new_sink, probe, sink_rejection,
-    submit_ledger, submit_sink,
+    batch_get, count_done, ensure_findings, ensure_ledger, expect_store_error, findings_state, findings_unchanged,
+    fixture_failed, ledger_invariant, ledger_rejection, ledger_snapshot, ledger_unchanged, list_done, new_ledger,
+    new_sink, probe, read_refused, sink_rejection, submit_ledger, submit_sink,
 };
 use crate::backend::Backend;
 
@@ -124,4 +125,52 @@ pub(crate) fn findings_batch_size<B: Backend>(backend: &B) -> Result<(), CheckFa
     let counts = probe(&sink, AT)?;
     let want = DurableFindingsCounts::new(n as u64 + 1, n as u64, n as u64);
     ensure_findings(counts == want, AT, || format!("durable counts {counts:?}, expected {want:?}"))
+}
+
+/// `batch_get` takes at most [`MAX_PAGE_SIZE`] keys: one more is refused
+/// with `BatchTooLarge` before anything is read (and changes nothing);
+/// exactly that many are answered position by position, in a scrambled key
+/// order with every seventh key durable.
+pub(crate) fn done_ledger_batch_get_size<B: Backend>(backend: &B) -> Result<(), CheckFailure> {
+    const SETUP: &str = "limits/done-ledger-batch-get-size:setup";
+    const OVER: &str = "limits/done-ledger-batch-get-size:over-limit";
+    const AT: &str = "limits/done-ledger-batch-get-size:at-limit";
+    let tenant = TenantId::from_bytes(fill32(0xC5));
+    let policy = PolicyHash::from_bytes(fill32(0xC6));
+    let durable_index = |i: u32| i % 7 == 3;
+    let rows = (0..MAX_PAGE_SIZE as u32)
+        .filter(|&i| durable_index(i))
+        .map(|i| clean_rows(tenant, policy, i, 1).map(|mut one| one.remove(0)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fixture_failed(SETUP, e))?;
+    let ledger = new_ledger(backend, SETUP)?;
+    submit_ledger(&ledger, &rows, SETUP)?;
+    let before = ledger_snapshot(&ledger, SETUP)?;
+    ensure_ledger(before.len() == rows.len(), SETUP, || {
+        format!("{} durable rows after writing {}", before.len(), rows.len())
+    })?;
+
+    let over: Vec<OvidHash> = (0..=MAX_PAGE_SIZE as u32).map(indexed_ovid).collect();
+    let error = read_refused(ledger.batch_get(tenant, policy, &over), OVER, ledger_invariant)?;
+    let expected = PersistenceInputError::BatchTooLarge { size: MAX_PAGE_SIZE + 1, max: MAX_PAGE_SIZE };
+    expect_store_error(OVER, &error, &expected.into())?;
+    ledger_unchanged(OVER, &before, &ledger_snapshot(&ledger, OVER)?)?;
+
+    // 7,919 is prime, so i -> 7,919 i mod 10,000 visits every index once.
+    let indices: Vec<u32> = (0..MAX_PAGE_SIZE as u64).map(|i| (i * 7_919 % MAX_PAGE_SIZE as u64) as u32).collect();
+    let keys: Vec<OvidHash> = indices.iter().map(|&i| indexed_ovid(i)).collect();
+    let answer = batch_get(&ledger, tenant, policy, &keys, AT)?;
+    let by_ovid: HashMap<OvidHash, &DoneLedgerRecord> = rows.iter().map(|r| (r.key().ovid_hash(), r)).collect();
+    let wrong: Vec<usize> = (0..keys.len()).filter(|&p| answer[p].as_ref() != by_ovid.get(&keys[p]).copied()).collect();
+    ensure_ledger(wrong.is_empty(), AT, || {
+        let p = wrong[0];
+        format!(
+            "{} of {MAX_PAGE_SIZE} positions are wrong; position {p} (key index {}) answered {:?}, expected {:?}",
+            wrong.len(),
+            indices[p],
+            answer[p],
+            by_ovid.get(&keys[p])
+        )
+    })?;
+    ledger_unchanged(AT, &before, &ledger_snapshot(&ledger, AT)?)
 }

@@ -1,8 +1,13 @@
 //! The conformance suite, written once against [`Backend`](crate::Backend):
-//! the reference checks of contracts.md §5 (5 done-ledger, 4 findings, 3
+//! the reference checks of docs/contract.md §13 (5 done-ledger, 4 findings, 3
 //! redaction) plus this project's atomicity, limits, isolation, completion,
-//! fault-injection and replay checks. Each check runs on fresh stores and
-//! reports failures (including panics) without stopping the others.
+//! fault-injection, replay and paging checks. Each check runs on fresh stores
+//! and reports failures (including panics) without stopping the others.
+//!
+//! Each check also declares whether it needs the test machinery
+//! ([`CheckInfo::needs_testing`]); on a backend without it
+//! ([`Backend::supports_testing`](crate::Backend::supports_testing) false)
+//! those checks are reported as skipped, and only the contract checks run.
 
 mod atomicity;
 mod completion;
@@ -14,6 +19,7 @@ pub mod fixture;
 mod harness;
 mod isolation;
 mod limits;
+mod paging;
 mod redaction;
 mod replay;
 mod report;
@@ -22,8 +28,8 @@ mod runner;
 pub use error::{BoxError, CheckFailure};
 pub use fixture::{FixtureError, SampleFixture, sample_fixture};
 pub use redaction::find_leak;
-pub use report::{CheckOutcome, ConformanceReport, GroupCount};
-pub use runner::{CheckInfo, check_list, run_conformance, run_selected};
+pub use report::{CheckOutcome, CheckStatus, ConformanceReport, GroupCount, printable};
+pub use runner::{CheckInfo, NEEDS_TESTING, check_list, run_conformance, run_selected};
 
-/// The reference groups and their check counts (contracts.md §5).
+/// The reference groups and their check counts (docs/contract.md §13).
 pub const REFERENCE_GROUPS: [(&str, usize); 3] = [("done-ledger", 5), ("findings", 4), ("redaction", 3)];

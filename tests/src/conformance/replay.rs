@@ -1,9 +1,10 @@
-//! Replays acknowledge identically: a batch written again (immediately or
-//! through a delayed write) returns the same receipt and changes nothing.
+//! Replays acknowledge identically: a batch written again (immediately, or
+//! through a delayed write where the backend has the test machinery) returns
+//! the same receipt and changes nothing.
 //! The batches carry in-batch duplicates, so the receipts also pin the
 //! "distinct keys of the batch-merged rows" rule.
 
-use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerStatus};
+use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord, DoneLedgerStatus};
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
 };
@@ -19,29 +20,32 @@ use super::harness::{
 };
 use crate::backend::Backend;
 
+/// A batch with in-batch duplicates, its receipt, and the merged row of its
+/// duplicated key.
+fn replay_batch(
+    tenant: TenantId,
+    policy: PolicyHash,
+) -> Result<(Vec<DoneLedgerRecord>, DoneLedgerRecord, DoneLedgerCommitReceipt), FixtureError> {
+    use DoneLedgerStatus::{FailedRetryable, ScannedClean, ScannedWithFindings, Skipped};
+    let key = |i| DoneLedgerKey::new(tenant, policy, indexed_ovid(i));
+    let batch = vec![
+        done_record(key(1), FailedRetryable, 100, 5, provenance(1, 1, 1, 10, 20), Some("TIMEOUT"))?,
+        done_record(key(2), ScannedClean, 200, 0, provenance(2, 2, 2, 10, 20), None)?,
+        done_record(key(1), ScannedWithFindings, 50, 2, provenance(3, 3, 3, 30, 40), None)?,
+        done_record(key(3), Skipped, 10, 0, provenance(4, 4, 4, 10, 20), Some("UNSUPPORTED_FORMAT"))?,
+    ];
+    // Key 1 merges in-batch: scanned status, the larger bytes, the
+    // scanned row's count and provenance, no error code.
+    let merged = done_record(key(1), ScannedWithFindings, 100, 2, provenance(3, 3, 3, 30, 40), None)?;
+    // Three distinct keys, two of them scanned, findings 2 + 0 + 0.
+    Ok((batch, merged, DoneLedgerCommitReceipt::new(3, 2, 2)))
+}
+
 pub(crate) fn done_ledger_receipts<B: Backend>(backend: &B) -> Result<(), CheckFailure> {
     const FIRST: &str = "replay/done-ledger-receipts:first";
     const REPLAY: &str = "replay/done-ledger-receipts:replay";
-    const DELAYED: &str = "replay/done-ledger-receipts:delayed-replay";
-    use DoneLedgerStatus::{FailedRetryable, ScannedClean, ScannedWithFindings, Skipped};
-    let tenant = TenantId::from_bytes(fill32(0x91));
-    let policy = PolicyHash::from_bytes(fill32(0x92));
-    let key = |i| DoneLedgerKey::new(tenant, policy, indexed_ovid(i));
-    let build = || -> Result<_, FixtureError> {
-        let batch = vec![
-            done_record(key(1), FailedRetryable, 100, 5, provenance(1, 1, 1, 10, 20), Some("TIMEOUT"))?,
-            done_record(key(2), ScannedClean, 200, 0, provenance(2, 2, 2, 10, 20), None)?,
-            done_record(key(1), ScannedWithFindings, 50, 2, provenance(3, 3, 3, 30, 40), None)?,
-            done_record(key(3), Skipped, 10, 0, provenance(4, 4, 4, 10, 20), Some("UNSUPPORTED_FORMAT"))?,
-        ];
-        // Key 1 merges in-batch: scanned status, the larger bytes, the
-        // scanned row's count and provenance, no error code.
-        let merged = done_record(key(1), ScannedWithFindings, 100, 2, provenance(3, 3, 3, 30, 40), None)?;
-        Ok((batch, merged))
-    };
-    let (batch, merged) = build().map_err(|e| fixture_failed(FIRST, e))?;
-    // Three distinct keys, two of them scanned, findings 2 + 0 + 0.
-    let expected = DoneLedgerCommitReceipt::new(3, 2, 2);
+    let (tenant, policy) = (TenantId::from_bytes(fill32(0x91)), PolicyHash::from_bytes(fill32(0x92)));
+    let (batch, merged, expected) = replay_batch(tenant, policy).map_err(|e| fixture_failed(FIRST, e))?;
     let ledger = new_ledger(backend, FIRST)?;
 
     let receipt = submit_ledger(&ledger, &batch, FIRST)?;
@@ -52,7 +56,20 @@ pub(crate) fn done_ledger_receipts<B: Backend>(backend: &B) -> Result<(), CheckF
 
     let again = submit_ledger(&ledger, &batch, REPLAY)?;
     ensure_ledger(again == receipt, REPLAY, || format!("replay receipt {again:?} differs from {receipt:?}"))?;
-    ledger_unchanged(REPLAY, &after_first, &ledger_snapshot(&ledger, REPLAY)?)?;
+    ledger_unchanged(REPLAY, &after_first, &ledger_snapshot(&ledger, REPLAY)?)
+}
+
+/// Needs the test machinery: the replay is held back by `delay_next_writes`.
+pub(crate) fn done_ledger_delayed_receipts<B: Backend>(backend: &B) -> Result<(), CheckFailure> {
+    const FIRST: &str = "replay/done-ledger-delayed-receipts:first";
+    const DELAYED: &str = "replay/done-ledger-delayed-receipts:delayed-replay";
+    let (tenant, policy) = (TenantId::from_bytes(fill32(0x95)), PolicyHash::from_bytes(fill32(0x96)));
+    let (batch, _, expected) = replay_batch(tenant, policy).map_err(|e| fixture_failed(FIRST, e))?;
+    let ledger = new_ledger(backend, FIRST)?;
+
+    let receipt = submit_ledger(&ledger, &batch, FIRST)?;
+    ensure_ledger(receipt == expected, FIRST, || format!("receipt {receipt:?}, expected {expected:?}"))?;
+    let after_first = ledger_snapshot(&ledger, FIRST)?;
 
     control(ledger.delay_next_writes(1), DELAYED)?;
     let handle = ledger_submit_only(&ledger, &batch, DELAYED)?;

@@ -1,17 +1,58 @@
-//! What a conformance run found: one outcome per check and backend, and a
-//! table rendering for people and CI logs.
+//! What a conformance run found: one outcome per check and backend (passed,
+//! failed, or skipped with a reason), and a table rendering for people and
+//! CI logs.
 
 use core::fmt;
 use std::time::Duration;
+
+/// How one check ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckStatus {
+    Passed,
+    Failed,
+    /// Not run, and neither a pass nor a failure: the backend lacks what
+    /// the check needs (see [`NEEDS_TESTING`](super::NEEDS_TESTING)).
+    Skipped {
+        reason: String,
+    },
+}
+
+impl CheckStatus {
+    /// `passed`, `failed` or `skipped`, e.g. for JSON.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped { .. } => "skipped",
+        }
+    }
+
+    /// The table's RESULT column.
+    const fn label(&self) -> &'static str {
+        match self {
+            Self::Passed => "pass",
+            Self::Failed => "FAIL",
+            Self::Skipped { .. } => "skip",
+        }
+    }
+}
+
+impl fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOutcome {
     pub group: &'static str,
     pub name: &'static str,
     pub backend: String,
-    pub passed: bool,
-    /// The failure message, or a one-line note on what was verified.
+    pub status: CheckStatus,
+    /// The failure message, the skip reason, or a one-line note on what was
+    /// verified.
     pub detail: String,
+    /// Zero for a skipped check.
     pub elapsed: Duration,
 }
 
@@ -20,14 +61,37 @@ impl CheckOutcome {
     pub fn id(&self) -> String {
         format!("{}/{}", self.group, self.name)
     }
+
+    pub const fn passed(&self) -> bool {
+        matches!(self.status, CheckStatus::Passed)
+    }
+
+    pub const fn failed(&self) -> bool {
+        matches!(self.status, CheckStatus::Failed)
+    }
+
+    pub const fn skipped(&self) -> bool {
+        matches!(self.status, CheckStatus::Skipped { .. })
+    }
+
+    /// Why the check was skipped, if it was.
+    pub fn skip_reason(&self) -> Option<&str> {
+        match &self.status {
+            CheckStatus::Skipped { reason } => Some(reason),
+            CheckStatus::Passed | CheckStatus::Failed => None,
+        }
+    }
 }
 
-/// Passed and total checks of one group.
+/// Passed, failed, skipped and total checks of one group
+/// (`total == passed + failed + skipped`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GroupCount {
     pub group: &'static str,
     pub total: usize,
     pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,21 +100,36 @@ pub struct ConformanceReport {
 }
 
 impl ConformanceReport {
-    /// False for an empty report: running no check certifies nothing.
+    /// No check failed and at least one passed. Skipped checks count
+    /// neither way, but a report where nothing ran (empty, or every check
+    /// skipped) is false: running no check certifies nothing.
     pub fn all_passed(&self) -> bool {
-        !self.outcomes.is_empty() && self.outcomes.iter().all(|o| o.passed)
+        self.passed_count() > 0 && self.failed_count() == 0
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &CheckOutcome> {
-        self.outcomes.iter().filter(|o| !o.passed)
+        self.outcomes.iter().filter(|o| o.failed())
+    }
+
+    pub fn skips(&self) -> impl Iterator<Item = &CheckOutcome> {
+        self.outcomes.iter().filter(|o| o.skipped())
     }
 
     pub fn passed_count(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.passed).count()
+        self.outcomes.iter().filter(|o| o.passed()).count()
     }
 
     pub fn failed_count(&self) -> usize {
-        self.outcomes.len() - self.passed_count()
+        self.failures().count()
+    }
+
+    pub fn skipped_count(&self) -> usize {
+        self.skips().count()
+    }
+
+    /// Checks that actually ran: passed plus failed.
+    pub fn ran_count(&self) -> usize {
+        self.outcomes.len() - self.skipped_count()
     }
 
     /// Counts per group, in the order groups first appear.
@@ -60,17 +139,23 @@ impl ConformanceReport {
             let slot = match counts.iter().position(|c| c.group == outcome.group) {
                 Some(i) => i,
                 None => {
-                    counts.push(GroupCount { group: outcome.group, total: 0, passed: 0 });
+                    counts.push(GroupCount { group: outcome.group, total: 0, passed: 0, failed: 0, skipped: 0 });
                     counts.len() - 1
                 }
             };
-            counts[slot].total += 1;
-            counts[slot].passed += usize::from(outcome.passed);
+            let count = &mut counts[slot];
+            count.total += 1;
+            match outcome.status {
+                CheckStatus::Passed => count.passed += 1,
+                CheckStatus::Failed => count.failed += 1,
+                CheckStatus::Skipped { .. } => count.skipped += 1,
+            }
         }
         counts
     }
 
-    /// Number of checks run in `group` (over every backend in the report).
+    /// Number of checks reported in `group`, skipped ones included (over
+    /// every backend in the report).
     pub fn count_in(&self, group: &str) -> usize {
         self.outcomes.iter().filter(|o| o.group == group).count()
     }
@@ -87,6 +172,28 @@ impl ConformanceReport {
     pub fn extend(&mut self, other: Self) {
         self.outcomes.extend(other.outcomes);
     }
+
+    /// Each distinct skip reason with how many checks it skipped, per
+    /// backend, in the order first seen.
+    fn skip_reasons(&self) -> Vec<(&str, &str, usize)> {
+        let mut reasons: Vec<(&str, &str, usize)> = Vec::new();
+        for outcome in self.skips() {
+            let reason = outcome.skip_reason().unwrap_or_default();
+            match reasons.iter_mut().find(|(b, r, _)| *b == outcome.backend && *r == reason) {
+                Some(entry) => entry.2 += 1,
+                None => reasons.push((&outcome.backend, reason, 1)),
+            }
+        }
+        reasons
+    }
+}
+
+/// `text` safe to print on a terminal: control characters (escape
+/// sequences, carriage returns, newlines) are shown escaped. A component's
+/// error messages and file name reach the report verbatim, and must not be
+/// able to rewrite the screen (e.g. print a fake "all passed").
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().collect::<String>() } else { c.to_string() }).collect()
 }
 
 fn millis(d: Duration) -> String {
@@ -99,8 +206,8 @@ impl fmt::Display for ConformanceReport {
             .outcomes
             .iter()
             .map(|o| {
-                let result = if o.passed { "pass" } else { "FAIL" };
-                [o.id(), o.backend.clone(), result.to_owned(), millis(o.elapsed)]
+                let time = if o.skipped() { "-".to_owned() } else { millis(o.elapsed) };
+                [printable(&o.id()), printable(&o.backend), o.status.label().to_owned(), time]
             })
             .collect();
         let header = ["CHECK", "BACKEND", "RESULT", "TIME"];
@@ -111,21 +218,41 @@ impl fmt::Display for ConformanceReport {
         writeln!(f, "{rule}")?;
         for (row, outcome) in rows.iter().zip(&self.outcomes) {
             writeln!(f, "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}", row[0], row[1], row[2], row[3])?;
-            if !outcome.passed {
-                writeln!(f, "    -> {}", outcome.detail)?;
+            if outcome.failed() {
+                writeln!(f, "    -> {}", printable(&outcome.detail))?;
             }
         }
-        let groups: Vec<String> =
-            self.group_counts().iter().map(|g| format!("{} {}/{}", g.group, g.passed, g.total)).collect();
+        let groups: Vec<String> = self
+            .group_counts()
+            .iter()
+            .map(|g| {
+                let skipped = if g.skipped > 0 { format!(" ({} skipped)", g.skipped) } else { String::new() };
+                format!("{} {}/{}{skipped}", g.group, g.passed, g.total)
+            })
+            .collect();
         writeln!(f, "{rule}")?;
         writeln!(f, "groups: {}", groups.join(", "))?;
+        for (backend, reason, n) in self.skip_reasons() {
+            writeln!(f, "skipped {n} on {}: {}", printable(backend), printable(reason))?;
+        }
         write!(
             f,
-            "{} of {} checks passed, {} failed ({})",
+            "{} of {} checks passed, {} failed, {} skipped ({})",
             self.passed_count(),
             self.outcomes.len(),
             self.failed_count(),
+            self.skipped_count(),
             millis(self.total_elapsed())
         )
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("ok \u{1b}[2J\rfake\n44 of 44 passed ✓"), "ok \\u{1b}[2J\\rfake\\n44 of 44 passed ✓");
     }
 }

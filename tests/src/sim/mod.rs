@@ -1,7 +1,12 @@
 //! The deterministic simulation of both stores: one seeded PRNG drives
 //! random operations and injected faults through the store and control
 //! traits, and independent checkers and an oracle validate every step. It is
-//! written once and runs on any [`Backend`](crate::Backend).
+//! written once and runs on any [`Backend`](crate::Backend) that supports
+//! testing: it drives delays, releases and injected faults, so every entry
+//! point that takes a backend (`DoneLedgerSim::from_backend`,
+//! `FindingsSim::from_backend`, `SimRunSpec::run_seed` and `sweep`) refuses a
+//! backend whose [`supports_testing`](crate::Backend::supports_testing) is
+//! false with [`TestingUnsupported`]; call [`require_testing`] to ask first.
 
 pub mod context;
 pub mod done_ledger;
@@ -14,6 +19,23 @@ pub mod sweep;
 
 pub use context::{FaultConfig, FaultLevel, PPM_MAX, SimContext, should_inject};
 pub use report::{EventKind, EventLog, LogEntry, SimReport, missing_kinds};
+
+use crate::backend::Backend;
+
+/// A simulation was asked to run on a backend without the test machinery.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the simulation needs the testing interface (delays, releases, fault injection), which backend {backend:?} does \
+     not export"
+)]
+pub struct TestingUnsupported {
+    pub backend: String,
+}
+
+/// `Ok` when `backend` supports testing, so a simulation can run on it.
+pub fn require_testing<B: Backend>(backend: &B) -> Result<(), TestingUnsupported> {
+    if backend.supports_testing() { Ok(()) } else { Err(TestingUnsupported { backend: backend.name().to_owned() }) }
+}
 
 /// A simulation that executes one operation at a time, for composition with
 /// other simulations (one step of each, interleaved by a shared scheduler).

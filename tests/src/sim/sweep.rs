@@ -271,7 +271,9 @@ impl SimRunSpec {
     }
 
     /// Runs one seed on a fresh store from `backend`; `keep_log` keeps the
-    /// rendered event log even when the seed passes.
+    /// rendered event log even when the seed passes. A backend without the
+    /// test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported)
+    /// (downcast the error to tell).
     pub fn run_seed<B: Backend>(&self, backend: &B, seed: u64, keep_log: bool) -> anyhow::Result<SeedOutcome> {
         Ok(match self.store {
             SimStore::DoneLedger => {
@@ -294,7 +296,10 @@ impl SimRunSpec {
     }
 
     /// A sweep of this spec over `seeds`, calling `on_done` after each seed
-    /// (for progress bars). Outcomes come back sorted by seed.
+    /// (for progress bars). Outcomes come back sorted by seed. On a backend
+    /// without the test machinery every seed fails with the
+    /// [`TestingUnsupported`](crate::sim::TestingUnsupported) message; check
+    /// [`require_testing`](crate::sim::require_testing) first to skip instead.
     pub fn sweep<B: Backend>(
         &self,
         backend: &B,

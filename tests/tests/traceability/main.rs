@@ -1,5 +1,5 @@
 //! rivet traceability without the rivet CLI, which cannot be installed on
-//! these machines (verification.md §6.4). This test parses `rivet.yaml` and
+//! these machines. This test parses `rivet.yaml` and
 //! every artifact file of its generic-yaml sources and fails on
 //! - every error-level rule of `rivet validate` for the `common` + `dev`
 //!   schemas: unknown schema or artifact type, missing required field,

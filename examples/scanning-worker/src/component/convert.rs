@@ -1,6 +1,7 @@
 //! WIT values ↔ the store crate's types. Inputs from the scheduler become
 //! plan inputs (validated by the planner); planned rows become the store
-//! interface's records; native errors become their WIT variants.
+//! interface's records; native errors become their WIT variants; read rows
+//! give the cursors of the next page.
 
 use gossip_persistence::done_ledger::{DoneLedgerKey, DoneLedgerRecord, DoneLedgerStatus};
 use gossip_persistence::findings::{FindingRecord, ObservationRecord, OccurrenceRecord};
@@ -129,6 +130,21 @@ pub fn observation(o: &ObservationRecord) -> wit::Observation {
             .location()
             .map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
     }
+}
+
+/// Where the next page of findings starts: strictly after this one.
+pub fn finding_ref(f: &wit::Finding) -> wit::FindingRef {
+    wit::FindingRef { tenant_id: f.tenant_id, finding_id: f.finding_id }
+}
+
+/// Where the next page of occurrences starts.
+pub fn occurrence_ref(o: &wit::Occurrence) -> wit::OccurrenceRef {
+    wit::OccurrenceRef { tenant_id: o.tenant_id, occurrence_id: o.occurrence_id }
+}
+
+/// Where the next page of observations starts.
+pub fn observation_ref(o: &wit::Observation) -> wit::ObservationRef {
+    wit::ObservationRef { tenant_id: o.tenant_id, observation_id: o.observation_id }
 }
 
 /// Native errors name statuses by variant name; the WIT carries the rank

@@ -9,7 +9,8 @@ wit_bindgen::generate!({
     world: "gossip:scanning-worker/scanning-worker@0.1.0",
     // The store's package first: the worker's WIT refers to it.
     path: ["../../wit", "wit"],
-    // The imported store interfaces come from another package: bind them here.
+    // The imported store interfaces (`gossip:persistence/store-user`) come
+    // from another package: bind them here.
     generate_all,
 });
 

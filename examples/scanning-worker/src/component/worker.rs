@@ -1,12 +1,14 @@
-//! The exported `worker` resource: one scan = one batched ledger lookup,
-//! then per object to scan one findings write and one done write, each
-//! polled to its receipt before the next step.
+//! The exported `worker` resource: one scan = a batched ledger lookup of all
+//! objects (`max-batch` keys per call), then per object to scan one findings
+//! write and one done write, each polled to its receipt before the next
+//! step. Listings read the stores page by page.
 // The helpers return the export's own WIT error (it holds a whole store
 // error, digests included); it is built once, on the failure path only.
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashSet;
 
+use gossip_persistence::MAX_PAGE_SIZE;
 use gossip_persistence::done_ledger::DoneLedgerStatus;
 
 use super::convert::{self, digest_out, index};
@@ -14,11 +16,35 @@ use super::exports::gossip::scanning_worker::scanner::{
     ContractViolation, FindingsRows, GuestWorker, ObjectScan, ScanContext, ScanReport, ScanStage, ScannedObject,
     StoreFailure, WorkerError,
 };
-use super::gossip::persistence::control::Controller;
 use super::gossip::persistence::done_ledger::DoneLedger;
 use super::gossip::persistence::findings::FindingsSink;
-use super::gossip::persistence::types::{DoneRecord, DurableCounts, StoreError, StoreKind};
+use super::gossip::persistence::types::{DoneRecord, DurableCounts, StoreError};
 use crate::plan::{ObjectPlan, plan_scan};
+
+/// Rows per page of a listing. Any size up to `max-page` (10,000) reads the
+/// same rows; a thousand keeps each page's buffers small, and lets the host's
+/// tests cross page boundaries with a few thousand rows.
+const PAGE: u32 = 1_000;
+
+/// Reads every page of a paged listing: `read(after, limit)` returns the
+/// rows strictly after `after`, ascending; a page shorter than the limit is
+/// the last. `next` is the cursor a row continues from.
+fn read_all<Row, Cursor>(
+    mut read: impl FnMut(Option<&Cursor>, u32) -> Result<Vec<Row>, StoreError>,
+    next: impl Fn(&Row) -> Cursor,
+) -> Result<Vec<Row>, StoreError> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read(after.as_ref(), PAGE)?;
+        if page.len() < PAGE as usize {
+            rows.extend(page);
+            return Ok(rows);
+        }
+        after = page.last().map(&next);
+        rows.extend(page);
+    }
+}
 
 pub struct ScanningWorker {
     ledger: DoneLedger,
@@ -93,31 +119,29 @@ impl ScanningWorker {
         }
         Ok(())
     }
-
-    fn controller(&self, store: StoreKind) -> Controller {
-        match store {
-            StoreKind::DoneLedger => self.ledger.controller(),
-            StoreKind::Findings => self.sink.controller(),
-        }
-    }
 }
 
 impl GuestWorker for ScanningWorker {
     fn new() -> Self {
-        Self { ledger: DoneLedger::new(true), sink: FindingsSink::new(true) }
+        Self { ledger: DoneLedger::new(), sink: FindingsSink::new() }
     }
 
     fn scan(&self, context: ScanContext, objects: Vec<ObjectScan>) -> Result<ScanReport, WorkerError> {
         let plans = plan_scan(&convert::context(&context), objects.into_iter().map(convert::object).collect())
             .map_err(convert::plan_error)?;
         let ovids: Vec<_> = plans.iter().map(|p| digest_out(p.ovid.as_bytes())).collect();
-        let rows = self
-            .ledger
-            .batch_get(context.tenant_id, context.policy_hash, &ovids)
-            .map_err(store_failure(ScanStage::Lookup, None))?;
-        if rows.len() != ovids.len() {
-            let detail = format!("batch-get answered {} rows for {} keys", rows.len(), ovids.len());
-            return Err(violation(ScanStage::Lookup, None, detail));
+        // The store takes at most `max-batch` keys per lookup.
+        let mut rows = Vec::with_capacity(ovids.len());
+        for keys in ovids.chunks(MAX_PAGE_SIZE) {
+            let answer = self
+                .ledger
+                .batch_get(context.tenant_id, context.policy_hash, keys)
+                .map_err(store_failure(ScanStage::Lookup, None))?;
+            if answer.len() != keys.len() {
+                let detail = format!("batch-get answered {} rows for {} keys", answer.len(), keys.len());
+                return Err(violation(ScanStage::Lookup, None, detail));
+            }
+            rows.extend(answer);
         }
 
         let mut report = ScanReport { scanned: Vec::new(), skipped: Vec::new() };
@@ -145,20 +169,21 @@ impl GuestWorker for ScanningWorker {
     }
 
     fn done_rows(&self) -> Result<Vec<DoneRecord>, StoreError> {
-        self.ledger.snapshot()
+        read_all(|after, limit| self.ledger.snapshot(after.copied(), limit), |row| row.key)
     }
 
     fn findings_rows(&self) -> Result<FindingsRows, StoreError> {
+        let sink = &self.sink;
         Ok(FindingsRows {
-            findings: self.sink.findings_snapshot()?,
-            occurrences: self.sink.occurrences_snapshot()?,
-            observations: self.sink.observations_snapshot()?,
+            findings: read_all(|after, limit| sink.findings_snapshot(after.copied(), limit), convert::finding_ref)?,
+            occurrences: read_all(
+                |after, limit| sink.occurrences_snapshot(after.copied(), limit),
+                convert::occurrence_ref,
+            )?,
+            observations: read_all(
+                |after, limit| sink.observations_snapshot(after.copied(), limit),
+                convert::observation_ref,
+            )?,
         })
-    }
-
-    fn inject_faults(&self, store: StoreKind, submissions: u64, commits: u64) -> Result<(), StoreError> {
-        let controller = self.controller(store);
-        controller.fail_next_submissions(submissions)?;
-        controller.fail_next_commits(commits)
     }
 }

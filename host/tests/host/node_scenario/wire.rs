@@ -17,7 +17,7 @@ use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
-use gossip_persistence::{InMemoryPersistenceError, InMemoryStoreKind, Location, PersistenceInputError};
+use gossip_persistence::{Location, PersistenceInputError, StoreError, StoreKind};
 use serde_json::{Map, Value, json};
 
 /// Integers above this are written as decimal strings: a JSON number beyond
@@ -309,10 +309,10 @@ pub fn observation_value(o: &ObservationRecord) -> Value {
     row
 }
 
-const fn store_kind(kind: InMemoryStoreKind) -> &'static str {
+const fn store_kind(kind: StoreKind) -> &'static str {
     match kind {
-        InMemoryStoreKind::DoneLedger => "done-ledger",
-        InMemoryStoreKind::Findings => "findings",
+        StoreKind::DoneLedger => "done-ledger",
+        StoreKind::Findings => "findings",
     }
 }
 
@@ -368,8 +368,8 @@ fn input_error_value(error: &PersistenceInputError) -> anyhow::Result<Value> {
 }
 
 /// A store error as the WIT `store-error` it crosses the boundary as.
-pub fn store_error_value(error: &InMemoryPersistenceError) -> anyhow::Result<Value> {
-    use InMemoryPersistenceError as E;
+pub fn store_error_value(error: &StoreError) -> anyhow::Result<Value> {
+    use StoreError as E;
     Ok(match error {
         E::InjectedSubmissionFailure { store } => json!({ "injected-submission-failure": store_kind(*store) }),
         E::InjectedCommitFailure { store } => json!({ "injected-commit-failure": store_kind(*store) }),
@@ -407,6 +407,14 @@ pub fn store_error_value(error: &InMemoryPersistenceError) -> anyhow::Result<Val
             }
         }),
         E::BatchValidation(input) => json!({ "batch-validation": input_error_value(input)? }),
+        E::CapacityExceeded { store, needed, available } => json!({
+            "capacity-exceeded": {
+                "store": store_kind(*store),
+                "needed": u64_value(*needed),
+                "available": u64_value(*available),
+            }
+        }),
+        E::StateLost { store } => json!({ "state-lost": store_kind(*store) }),
     })
 }
 

@@ -11,7 +11,7 @@ use gossip_persistence::done_ledger::{
     DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus,
 };
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
-use gossip_persistence::{CommitHandle, CompletionOrder, InMemoryPersistenceError, PendingWriteId, TrackedHandle};
+use gossip_persistence::{CommitHandle, CompletionOrder, PendingWriteId, StoreError, TrackedHandle};
 use rand::Rng;
 
 use super::events::{DoneLedgerSimEvent, DoneLedgerSimEventKind};
@@ -74,19 +74,19 @@ pub struct DoneLedgerSim<L: SuiteLedger> {
     log: EventLog<DoneLedgerSimOp, DoneLedgerSimEvent, DoneLedgerInvariantViolation>,
 }
 
-fn is_injected_submit(e: &InMemoryPersistenceError) -> bool {
-    matches!(e, InMemoryPersistenceError::InjectedSubmissionFailure { .. })
+fn is_injected_submit(e: &StoreError) -> bool {
+    matches!(e, StoreError::InjectedSubmissionFailure { .. })
 }
 
-fn is_injected_commit(e: &InMemoryPersistenceError) -> bool {
-    matches!(e, InMemoryPersistenceError::InjectedCommitFailure { .. })
+fn is_injected_commit(e: &StoreError) -> bool {
+    matches!(e, StoreError::InjectedCommitFailure { .. })
 }
 
 /// I0 unless the error is the kind an injected fault produces.
 fn unexpected<E: AsStoreError + std::fmt::Display>(
     error: &E,
     during: &'static str,
-    expected: fn(&InMemoryPersistenceError) -> bool,
+    expected: fn(&StoreError) -> bool,
 ) -> Option<DoneLedgerInvariantViolation> {
     (!error.as_store_error().is_some_and(expected)).then(|| DoneLedgerInvariantViolation::backend(during, error))
 }
@@ -122,8 +122,10 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
         }
     }
 
-    /// A simulation of a fresh ledger from `backend`.
+    /// A simulation of a fresh ledger from `backend`; a backend without
+    /// the test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported).
     pub fn from_backend<B: Backend<Ledger = L>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
+        crate::sim::require_testing(backend)?;
         Ok(Self::new(seed, level, backend.new_ledger()?))
     }
 

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use gossip_persistence::findings::FindingsCommitReceipt;
-use gossip_persistence::{InMemoryPersistenceError, PendingWriteId, PersistenceInputError};
+use gossip_persistence::{PendingWriteId, PersistenceInputError, StoreError};
 
 use crate::sim::report::EventKind;
 
@@ -18,12 +18,14 @@ pub enum Rejection {
     InconsistentTenant,
     ObservationIdMismatch,
     /// Any other data error (none is expected from the generated batches).
+    /// Operational failures (faults, capacity, lost state) are not
+    /// rejections: [`Rejection::of`] returns `None` for them.
     Other,
 }
 
 impl Rejection {
-    pub fn of(error: &InMemoryPersistenceError) -> Option<Self> {
-        use InMemoryPersistenceError as E;
+    pub fn of(error: &StoreError) -> Option<Self> {
+        use StoreError as E;
         Some(match error {
             E::MissingFinding { .. } => Self::MissingFinding,
             E::MissingOccurrence { .. } => Self::MissingOccurrence,
@@ -36,7 +38,9 @@ impl Rejection {
             E::InjectedSubmissionFailure { .. }
             | E::InjectedCommitFailure { .. }
             | E::Poisoned { .. }
-            | E::UnknownOperation { .. } => return None,
+            | E::UnknownOperation { .. }
+            | E::CapacityExceeded { .. }
+            | E::StateLost { .. } => return None,
         })
     }
 

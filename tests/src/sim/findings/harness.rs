@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use gossip_persistence::findings::FindingsCommitReceipt;
-use gossip_persistence::{CommitHandle, CompletionOrder, InMemoryPersistenceError, PendingWriteId, TrackedHandle};
+use gossip_persistence::{CommitHandle, CompletionOrder, PendingWriteId, StoreError, TrackedHandle};
 use rand::Rng;
 
 use super::events::{FindingsSimEvent, FindingsSimEventKind, Rejection};
@@ -70,15 +70,15 @@ pub struct FindingsSim<S: SuiteSink> {
     log: EventLog<FindingsSimOp, FindingsSimEvent, FindingsInvariantViolation>,
 }
 
-fn is_injected_submit(e: &InMemoryPersistenceError) -> bool {
-    matches!(e, InMemoryPersistenceError::InjectedSubmissionFailure { .. })
+fn is_injected_submit(e: &StoreError) -> bool {
+    matches!(e, StoreError::InjectedSubmissionFailure { .. })
 }
 
-fn is_injected_commit(e: &InMemoryPersistenceError) -> bool {
-    matches!(e, InMemoryPersistenceError::InjectedCommitFailure { .. })
+fn is_injected_commit(e: &StoreError) -> bool {
+    matches!(e, StoreError::InjectedCommitFailure { .. })
 }
 
-fn verdict(expected: &Result<impl Sized, InMemoryPersistenceError>) -> String {
+fn verdict(expected: &Result<impl Sized, StoreError>) -> String {
     match expected {
         Ok(_) => "commit".to_owned(),
         Err(e) => format!("refusal: {e}"),
@@ -106,7 +106,10 @@ impl<S: SuiteSink> FindingsSim<S> {
         }
     }
 
+    /// A simulation of a fresh sink from `backend`; a backend without the
+    /// test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported).
     pub fn from_backend<B: Backend<Sink = S>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
+        crate::sim::require_testing(backend)?;
         Ok(Self::new(seed, level, backend.new_sink()?))
     }
 

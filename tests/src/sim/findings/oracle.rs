@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use gossip_persistence::findings::{FindingsCommitReceipt, merge_observations};
-use gossip_persistence::{InMemoryPersistenceError, PendingWriteId, PersistenceInputError};
+use gossip_persistence::{PendingWriteId, PersistenceInputError, StoreError};
 
 use super::rows::{Layer, Row, RowKey, finding_key, observation_key, occurrence_key};
 use super::universe::SimBatch;
@@ -37,7 +37,7 @@ impl FindingsOracle {
 
     /// The error `upsert_batch` must return before accepting the batch:
     /// observation identity first, then tenant consistency.
-    pub fn submit_rejection(batch: &SimBatch) -> Option<InMemoryPersistenceError> {
+    pub fn submit_rejection(batch: &SimBatch) -> Option<StoreError> {
         for obs in &batch.observations {
             let expected = obs.derived_observation_id();
             if expected != obs.observation_id() {
@@ -69,7 +69,7 @@ impl FindingsOracle {
     }
 
     /// The outcome of applying `op_id`'s batch to the committed state now.
-    pub fn predict(&self, op_id: PendingWriteId) -> Option<Result<Prediction, InMemoryPersistenceError>> {
+    pub fn predict(&self, op_id: PendingWriteId) -> Option<Result<Prediction, StoreError>> {
         self.pending.get(&op_id).map(|batch| self.predict_batch(batch))
     }
 
@@ -109,7 +109,7 @@ impl FindingsOracle {
 
     /// Layer by layer, in input order: findings (immutable), occurrences
     /// (parent, then immutability), observations (parent, then merge).
-    pub fn predict_batch(&self, batch: &SimBatch) -> Result<Prediction, InMemoryPersistenceError> {
+    pub fn predict_batch(&self, batch: &SimBatch) -> Result<Prediction, StoreError> {
         let mut staged: BTreeMap<RowKey, Row> = BTreeMap::new();
         let mut distinct = [0u64; 3];
         for f in &batch.findings {
@@ -117,10 +117,7 @@ impl FindingsOracle {
             let row = Row::Finding(f.clone());
             match staged.get(&key).or_else(|| self.committed.get(&key)) {
                 Some(seen) if *seen != row => {
-                    return Err(InMemoryPersistenceError::FindingConflict {
-                        tenant_id: f.tenant_id(),
-                        finding_id: f.finding_id(),
-                    });
+                    return Err(StoreError::FindingConflict { tenant_id: f.tenant_id(), finding_id: f.finding_id() });
                 }
                 _ => {}
             }
@@ -130,7 +127,7 @@ impl FindingsOracle {
         }
         for o in &batch.occurrences {
             if !self.exists(&staged, &RowKey::Finding(o.tenant_id(), o.finding_id())) {
-                return Err(InMemoryPersistenceError::MissingFinding {
+                return Err(StoreError::MissingFinding {
                     tenant_id: o.tenant_id(),
                     finding_id: o.finding_id(),
                     occurrence_id: o.occurrence_id(),
@@ -140,7 +137,7 @@ impl FindingsOracle {
             let row = Row::Occurrence(o.clone());
             match staged.get(&key).or_else(|| self.committed.get(&key)) {
                 Some(seen) if *seen != row => {
-                    return Err(InMemoryPersistenceError::OccurrenceConflict {
+                    return Err(StoreError::OccurrenceConflict {
                         tenant_id: o.tenant_id(),
                         occurrence_id: o.occurrence_id(),
                     });
@@ -154,17 +151,15 @@ impl FindingsOracle {
         let mut resighted = 0;
         for obs in &batch.observations {
             if !self.exists(&staged, &RowKey::Occurrence(obs.tenant_id(), obs.occurrence_id())) {
-                return Err(InMemoryPersistenceError::MissingOccurrence {
+                return Err(StoreError::MissingOccurrence {
                     tenant_id: obs.tenant_id(),
                     occurrence_id: obs.occurrence_id(),
                     observation_id: obs.observation_id(),
                 });
             }
             let key = observation_key(obs);
-            let conflict = || InMemoryPersistenceError::ObservationConflict {
-                tenant_id: obs.tenant_id(),
-                observation_id: obs.observation_id(),
-            };
+            let conflict =
+                || StoreError::ObservationConflict { tenant_id: obs.tenant_id(), observation_id: obs.observation_id() };
             let merged = match staged.get(&key) {
                 Some(Row::Observation(existing)) => merge_observations(existing, obs).ok_or_else(conflict)?,
                 _ => {

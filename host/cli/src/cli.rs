@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use gossip_suite::conformance::{ConformanceReport, run_conformance};
+use gossip_suite::conformance::{ConformanceReport, printable, run_conformance};
 use gossip_suite::sim::sweep::SimStore;
 use gossip_suite::{Backend, NativeBackend};
 
-use crate::backend::ComponentBackend;
-use crate::runtime::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, RuntimeConfig};
+use crate::ComponentBackend;
+use gossip_host::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, RuntimeConfig};
 
 #[derive(Debug, Parser)]
 #[command(name = "gossip-host", version, about = "Runs and certifies gossip:persistence wasm components")]
@@ -62,7 +62,7 @@ fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
         RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
     let loaded = match &args.component {
         Some(path) => ComponentRuntime::from_file(path, config),
-        None => ComponentRuntime::from_bytes("component", crate::BUNDLED_COMPONENT, config),
+        None => ComponentRuntime::from_bytes("component", gossip_host::BUNDLED_COMPONENT, config),
     };
     loaded.map_err(|e| e.to_string())
 }
@@ -77,9 +77,10 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     let mut report = ConformanceReport::default();
     if args.native {
-        certify(args, &NativeBackend, &mut report);
+        certify(args, &NativeBackend, " --native", &mut report);
     }
-    certify(args, &ComponentBackend::new(runtime.clone()), &mut report);
+    let replay = args.component.as_ref().map_or_else(String::new, |p| format!(" --component {}", p.display()));
+    certify(args, &ComponentBackend::new(runtime.clone()), &replay, &mut report);
 
     let mut out = std::io::stdout().lock();
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
@@ -91,22 +92,22 @@ fn check(args: &CheckArgs) -> ExitCode {
             "error: {} of {} conformance checks failed against {}; first failure: {}",
             report.failed_count(),
             report.outcomes.len(),
-            runtime.name(),
+            printable(runtime.name()),
             report
                 .failures()
                 .next()
-                .map_or_else(|| "no checks ran".to_owned(), |o| format!("{}: {}", o.id(), o.detail)),
+                .map_or_else(|| "no checks ran".to_owned(), |o| printable(&format!("{}: {}", o.id(), o.detail))),
         );
         ExitCode::FAILURE
     }
 }
 
 /// The conformance suite, then a short simulation of each store, on `backend`.
-fn certify<B: Backend>(args: &CheckArgs, backend: &B, report: &mut ConformanceReport) {
+fn certify<B: Backend>(args: &CheckArgs, backend: &B, replay: &str, report: &mut ConformanceReport) {
     report.extend(run_conformance(backend));
     if args.sim_seeds > 0 {
         for store in [SimStore::DoneLedger, SimStore::Findings] {
-            report.outcomes.push(crate::sim_cli::check_outcome(backend, store, args.sim_seeds, args.sim_ops));
+            report.outcomes.push(crate::sim_cli::check_outcome(backend, replay, store, args.sim_seeds, args.sim_ops));
         }
     }
 }
@@ -121,7 +122,8 @@ pub fn to_json(component: &str, report: &ConformanceReport) -> serde_json::Value
                 "group": o.group,
                 "name": o.name,
                 "backend": o.backend,
-                "passed": o.passed,
+                "passed": o.passed(),
+                "status": o.status.as_str(),
                 "detail": o.detail,
                 "elapsed_ms": o.elapsed.as_secs_f64() * 1e3,
             })
@@ -132,6 +134,7 @@ pub fn to_json(component: &str, report: &ConformanceReport) -> serde_json::Value
         "passed": report.all_passed(),
         "total": report.outcomes.len(),
         "failed": report.failed_count(),
+        "skipped": report.skipped_count(),
         "checks": checks,
     })
 }

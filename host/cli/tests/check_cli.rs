@@ -63,7 +63,46 @@ fn check_fails_on_the_broken_fixture() {
             .unwrap_or_else(|| panic!("{stdout}"));
         assert!(row.contains("FAIL"), "{row}");
     }
-    assert!(stdout.contains("replay: gossip-host sim --store done-ledger"), "{stdout}");
+    // The replay line names the component that failed, not the bundled one.
+    let replay = format!("--component {} --seed", gossip_host::BROKEN_FIXTURE_PATH);
+    assert!(stdout.contains("replay: gossip-host sim --store done-ledger") && stdout.contains(&replay), "{stdout}");
+}
+
+#[test]
+fn check_passes_a_worker_facing_only_component_and_skips_what_needs_testing() {
+    let out = check(&["--json", gossip_host::STORE_ONLY_FIXTURE_PATH]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["failed"], 0);
+    let checks = report["checks"].as_array().expect("checks array");
+    let skipped: Vec<_> = checks.iter().filter(|c| c["status"] == "skipped").collect();
+    let passed = checks.iter().filter(|c| c["status"] == "passed").count();
+    assert!(!skipped.is_empty() && passed > skipped.len(), "{report}");
+    assert_eq!(report["skipped"].as_u64(), Some(skipped.len() as u64));
+    for row in &skipped {
+        assert!(row["detail"].as_str().is_some_and(|d| d.contains("testing interface")), "{row}");
+    }
+    // Paging, limits and the worker-facing behaviour ran and passed.
+    for group in ["paging", "limits", "done-ledger", "findings"] {
+        assert!(checks.iter().any(|c| c["group"] == group && c["status"] == "passed"), "no {group} check ran");
+    }
+    assert!(skipped.iter().any(|c| c["group"] == "simulation"), "the simulation needs fault injection");
+}
+
+#[test]
+fn a_component_cannot_write_control_characters_to_the_terminal() {
+    // The file name reaches the table verbatim; so would a component's errors.
+    let dir = std::env::temp_dir().join(format!("gossip-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let evil = dir.join("evil\u{1b}[2J\rALL PASSED.wasm");
+    std::fs::copy(gossip_host::BROKEN_FIXTURE_PATH, &evil).expect("copy");
+    let out = check(&[evil.to_str().expect("utf-8 path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\r'), "raw control characters on stdout");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r'), "raw control characters on stderr");
+    assert!(stdout.contains("evil\\u{1b}[2J\\rALL PASSED.wasm"), "the name is shown escaped: {stdout}");
 }
 
 #[test]

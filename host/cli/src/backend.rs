@@ -2,9 +2,7 @@
 
 use gossip_suite::Backend;
 
-use crate::ledger::ComponentDoneLedger;
-use crate::runtime::ComponentRuntime;
-use crate::sink::ComponentFindingsSink;
+use gossip_host::{ComponentDoneLedger, ComponentFindingsSink, ComponentRuntime};
 
 /// Certifies a component: every `new_*` is a fresh instance of one
 /// compiled, pre-instantiated component.
@@ -14,10 +12,12 @@ pub struct ComponentBackend {
 }
 
 impl ComponentBackend {
+    /// A backend of fresh instances of `runtime`'s component.
     pub const fn new(runtime: ComponentRuntime) -> Self {
         Self { runtime }
     }
 
+    /// The compiled component.
     pub const fn runtime(&self) -> &ComponentRuntime {
         &self.runtime
     }
@@ -30,6 +30,11 @@ impl Backend for ComponentBackend {
     /// "component" for the bundled guest, else the component's file name.
     fn name(&self) -> &str {
         self.runtime.name()
+    }
+
+    /// Whether the component exports the `testing` interface.
+    fn supports_testing(&self) -> bool {
+        self.runtime.has_testing()
     }
 
     fn new_ledger(&self) -> anyhow::Result<ComponentDoneLedger> {

@@ -11,14 +11,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use gossip_suite::conformance::CheckOutcome;
+use gossip_suite::conformance::{CheckOutcome, CheckStatus, NEEDS_TESTING, printable};
 use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::sweep::{SeedOutcome, SimMode, SimRunSpec, SimStore, default_threads, run_parallel};
 use gossip_suite::{Backend, NativeBackend};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::ComponentBackend;
-use crate::runtime::{ComponentRuntime, RuntimeConfig};
+use crate::ComponentBackend;
+use gossip_host::{ComponentRuntime, RuntimeConfig};
 
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -98,7 +98,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     match loaded {
         Ok(runtime) => sweep(args, &ComponentBackend::new(runtime)),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", printable(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -131,7 +131,7 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
                 }
                 if let (true, Some(lines)) = (args.log, &log) {
                     println!("--- seed {seed} ---");
-                    lines.iter().for_each(|l| println!("{l}"));
+                    lines.iter().for_each(|l| println!("{}", printable(l)));
                 }
                 if let Some(message) = failure {
                     failures.push((seed, message, log));
@@ -161,14 +161,14 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     for (seed, message, _) in &failures {
-        let _ = writeln!(out, "\nseed {seed} FAILED: {message}");
+        let _ = writeln!(out, "\nseed {seed} FAILED: {}", printable(message));
         let _ =
             writeln!(out, "  replay: gossip-host sim {} --seed {seed}{} --log", spec.options(), args.backend_options());
     }
     if let Some((seed, _, Some(lines))) = failures.first() {
         let _ = writeln!(out, "\nlast steps of seed {seed}:");
         for line in lines.iter().rev().take(20).rev() {
-            let _ = writeln!(out, "  {line}");
+            let _ = writeln!(out, "  {}", printable(line));
         }
     }
     ExitCode::FAILURE
@@ -176,8 +176,27 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
 
 /// One `check` row: `seeds` stormy seeds of `ops` ops on `store`, through
 /// the same sweep as `gossip-host sim` (so a failure names its replay).
-pub(crate) fn check_outcome<B: Backend>(backend: &B, store: SimStore, seeds: u64, ops: usize) -> CheckOutcome {
+/// `replay_backend` is how `sim` selects the same backend (`--native`,
+/// `--component PATH`, or nothing for the bundled component), so the replay
+/// line of a failure runs what failed.
+pub(crate) fn check_outcome<B: Backend>(
+    backend: &B,
+    replay_backend: &str,
+    store: SimStore,
+    seeds: u64,
+    ops: usize,
+) -> CheckOutcome {
     let spec = SimRunSpec { store, level: FaultLevel::Stormy, mode: SimMode::Run { safety_ops: ops, liveness_ops: 0 } };
+    if !backend.supports_testing() {
+        return CheckOutcome {
+            group: "simulation",
+            name: store.name(),
+            backend: backend.name().to_owned(),
+            status: CheckStatus::Skipped { reason: NEEDS_TESTING.to_owned() },
+            detail: NEEDS_TESTING.to_owned(),
+            elapsed: std::time::Duration::ZERO,
+        };
+    }
     let seed_list: Vec<u64> = (0..seeds).collect();
     let started = Instant::now();
     let results = spec.sweep(backend, &seed_list, default_threads().max(1), &|_| {});
@@ -195,7 +214,7 @@ pub(crate) fn check_outcome<B: Backend>(backend: &B, store: SimStore, seeds: u64
         };
         if let (None, Some(message)) = (&failure, message) {
             failure = Some(format!(
-                "seed {seed}: {message} (replay: gossip-host sim {} --seed {seed} --log)",
+                "seed {seed}: {message} (replay: gossip-host sim {}{replay_backend} --seed {seed} --log)",
                 spec.options()
             ));
         }
@@ -204,7 +223,7 @@ pub(crate) fn check_outcome<B: Backend>(backend: &B, store: SimStore, seeds: u64
         group: "simulation",
         name: store.name(),
         backend: backend.name().to_owned(),
-        passed: failure.is_none(),
+        status: if failure.is_none() { CheckStatus::Passed } else { CheckStatus::Failed },
         detail: failure.unwrap_or_else(|| format!("{seeds} {} seeds, {ops_run} ops, no violation", spec.level)),
         elapsed: started.elapsed(),
     }

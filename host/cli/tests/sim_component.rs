@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use gossip_host::{ComponentBackend, ComponentRuntime};
+use gossip_cli::ComponentBackend;
+use gossip_host::ComponentRuntime;
 use gossip_persistence::{DoneLedgerInspect, FindingsInspect};
 use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimEventKind, DoneLedgerSimReport};
 use gossip_suite::sim::findings::{FindingsSim, FindingsSimEventKind, FindingsSimReport};

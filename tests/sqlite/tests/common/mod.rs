@@ -1,9 +1,9 @@
-//! SQLite as a suite backend: every store is a fresh in-memory database.
+//! The SQLite stores as a suite backend: every store is a fresh in-memory
+//! database. (The crate itself depends only on the contract crate, so the
+//! adapter to `gossip_suite::Backend` lives here, with the tests.)
 
+use gossip_sqlite::{SqliteDoneLedger, SqliteFindingsSink};
 use gossip_suite::Backend;
-
-use crate::done_ledger::SqliteDoneLedger;
-use crate::findings::SqliteFindingsSink;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqliteBackend;

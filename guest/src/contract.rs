@@ -49,7 +49,9 @@ impl CommitReceipt for FindingsCommitReceipt {}
 /// Proof that a write was *accepted*; it is durable only once `wait` returns Ok.
 #[must_use = "durability is not established until wait() returns a receipt"]
 pub trait CommitHandle: Send + 'static {
+    /// What the write acknowledges once it is durable.
     type Receipt: CommitReceipt;
+    /// A failed write's outcome; the write changed nothing (`docs/contract.md §9.7`).
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// Blocks until the write is durable or has failed. Consumes the handle.
@@ -61,14 +63,17 @@ pub trait CommitHandle: Send + 'static {
 pub struct ReadyCommitHandle<R, E>(Result<R, E>);
 
 impl<R, E> ReadyCommitHandle<R, E> {
+    /// A handle for a write already durable, acknowledged by `receipt`.
     pub const fn ok(receipt: R) -> Self {
         Self(Ok(receipt))
     }
 
+    /// A handle for a write that already failed with `error`.
     pub const fn err(error: E) -> Self {
         Self(Err(error))
     }
 
+    /// A handle for a write whose outcome is already known.
     pub const fn from_result(result: Result<R, E>) -> Self {
         Self(result)
     }
@@ -85,7 +90,9 @@ impl<R: CommitReceipt, E: std::error::Error + Send + Sync + 'static> CommitHandl
 
 /// Which object versions are done, merged per key as a monotonic lattice.
 pub trait DoneLedger: Send + Sync {
+    /// Every contract error converts into it and reads back out (`docs/contract.md §10.1`).
     type Error: BackendError;
+    /// Tracks one accepted `batch_upsert` until it is durable.
     type CommitHandle: CommitHandle<Receipt = DoneLedgerCommitReceipt, Error = Self::Error> + TrackedHandle;
 
     /// Positional: element i is the durable row for `ovid_hashes[i]`, or None.
@@ -131,21 +138,28 @@ pub trait DoneLedger: Send + Sync {
 
 /// Findings, occurrences and observations, with referential integrity.
 pub trait FindingsSink: Send + Sync {
+    /// Every contract error converts into it and reads back out (`docs/contract.md §10.1`).
     type Error: BackendError;
+    /// Tracks one accepted `upsert_batch` until it is durable.
     type CommitHandle: CommitHandle<Receipt = FindingsCommitReceipt, Error = Self::Error> + TrackedHandle;
 
+    /// Accepts a batch of one tenant's rows whose parents are in the batch or durable
+    /// (`docs/contract.md §7`). Durable only once the handle's `wait` returns a receipt.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<Self::CommitHandle, Self::Error>;
 }
 
 /// Durable row counts, for backend-agnostic idempotency checks.
 pub trait FindingsConformanceProbe: Send + Sync {
+    /// Every contract error converts into it and reads back out (`docs/contract.md §10.1`).
     type Error: BackendError;
 
+    /// Durable rows per layer across all tenants, counting every applied write.
     fn durable_counts(&self) -> Result<DurableFindingsCounts, Self::Error>;
 }
 
 /// Point lookups and sorted snapshots of a done-ledger's durable state.
 pub trait DoneLedgerInspect: DoneLedger {
+    /// The durable row for `key`, or None; pending writes are invisible.
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, Self::Error>;
     /// Every durable row, sorted by (tenant, policy, ovid) bytes.
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, Self::Error>;
@@ -161,13 +175,18 @@ pub trait DoneLedgerInspect: DoneLedger {
 
 /// Point lookups and sorted snapshots of a findings sink's durable state.
 pub trait FindingsInspect: FindingsSink {
+    /// The durable finding `id` of `tenant_id`, or None; ids never match across tenants.
     fn get_finding(&self, tenant_id: TenantId, id: FindingId) -> Result<Option<FindingRecord>, Self::Error>;
+    /// The durable occurrence `id` of `tenant_id`, or None.
     fn get_occurrence(&self, tenant_id: TenantId, id: OccurrenceId) -> Result<Option<OccurrenceRecord>, Self::Error>;
+    /// The durable observation `id` of `tenant_id`, or None.
     fn get_observation(&self, tenant_id: TenantId, id: ObservationId)
     -> Result<Option<ObservationRecord>, Self::Error>;
     /// Sorted by (tenant, id) bytes, like the other snapshots.
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, Self::Error>;
+    /// Sorted by (tenant, id) bytes, like the other snapshots.
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, Self::Error>;
+    /// Sorted by (tenant, id) bytes, like the other snapshots.
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, Self::Error>;
 
     /// One page of `findings_snapshot`: rows strictly after the (tenant, id)

@@ -8,10 +8,12 @@ use core::fmt;
 pub struct PendingWriteId(u64);
 
 impl PendingWriteId {
+    /// The id with this raw value, as it crossed a boundary; not checked.
     pub const fn from_raw(raw: u64) -> Self {
         Self(raw)
     }
 
+    /// The raw value, as the WIT `operation-id` carries it.
     pub const fn as_raw(self) -> u64 {
         self.0
     }
@@ -40,6 +42,8 @@ pub enum CompletionOrder {
 
 /// Test and simulation controls: completion mode, releases and fault injection.
 pub trait StoreControl: Send + Sync {
+    /// Why a control failed (a poisoned store, a trapped instance); controls
+    /// never block.
     type ControlError: std::error::Error + Send + Sync + 'static;
 
     /// Affects future submissions only; already-pending writes stay pending.
@@ -50,12 +54,16 @@ pub trait StoreControl: Send + Sync {
     fn fail_next_submissions(&self, count: usize) -> Result<(), Self::ControlError>;
     /// Fails the next `count` applies, whichever writes they belong to (adds up).
     fn fail_next_commits(&self, count: usize) -> Result<(), Self::ControlError>;
+    /// Applies the oldest or newest pending write and returns its id, or `Ok(None)`
+    /// when nothing is pending. A write whose apply fails still counts as released.
     fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, Self::ControlError>;
     /// `Ok(false)` for an id that is unknown or no longer pending.
     fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, Self::ControlError>;
+    /// Applies exactly the writes pending at the call, in `order`; returns how many.
     fn release_all(&self, order: CompletionOrder) -> Result<usize, Self::ControlError>;
     /// Pending writes in acceptance order.
     fn pending_ids(&self) -> Result<Vec<PendingWriteId>, Self::ControlError>;
+    /// The number of pending writes.
     fn pending_count(&self) -> Result<usize, Self::ControlError> {
         self.pending_ids().map(|ids| ids.len())
     }
@@ -63,5 +71,6 @@ pub trait StoreControl: Send + Sync {
 
 /// A commit handle that knows which accepted write it tracks.
 pub trait TrackedHandle {
+    /// The id the store gave this write when it accepted it.
     fn operation_id(&self) -> PendingWriteId;
 }

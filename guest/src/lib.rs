@@ -5,13 +5,19 @@
 //! feature, as a WebAssembly component exporting the `gossip:persistence`
 //! WIT world `store`; with `testing` as well, `testable-store`, which adds
 //! the test machinery (completion modes, releases, fault injection).
-// The component build's generated bindings need unsafe code, so there the
-// crate denies it and the one binding module opts out.
-#![cfg_attr(not(all(target_arch = "wasm32", feature = "component")), forbid(unsafe_code))]
-#![cfg_attr(all(target_arch = "wasm32", feature = "component"), deny(unsafe_code))]
+//! For `wasm32` with `wit-types` (which `component` implies), `wit` holds
+//! the WIT `types` interface's Rust types and the conversions to them, for
+//! a worker component linking this crate to reuse.
+// Generated bindings need unsafe code, so in a wasm build with them the
+// crate denies it and the binding modules opt out.
+#![cfg_attr(not(all(target_arch = "wasm32", feature = "wit-types")), forbid(unsafe_code))]
+#![cfg_attr(all(target_arch = "wasm32", feature = "wit-types"), deny(unsafe_code))]
+#![warn(missing_docs)]
 
-#[cfg(all(target_arch = "wasm32", feature = "component"))]
+#[cfg(all(target_arch = "wasm32", feature = "wit-types"))]
 mod component;
+#[cfg(all(target_arch = "wasm32", feature = "wit-types"))]
+pub use component::wit;
 
 pub mod contract;
 pub mod control;
@@ -30,8 +36,9 @@ pub use contract::{
     FindingsInspect, FindingsSink, ReadyCommitHandle,
 };
 pub use control::{CompletionOrder, PendingWriteId, StoreControl, TrackedHandle};
+pub use hash::set_hash_seed;
 pub use input_error::{
-    MAX_PAGE_SIZE, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size,
+    FieldError, MAX_PAGE_SIZE, PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size,
 };
 pub use location::{ConnectorInputError, Location};
 pub use store::{

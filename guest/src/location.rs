@@ -1,20 +1,14 @@
 //! Where an observation was seen: display-safe metadata, bounded in size.
 
-use thiserror::Error;
+use crate::input_error::FieldError;
 
+/// Longest accepted display string, in bytes.
 pub const MAX_LOCATION_DISPLAY_SIZE: usize = 4096;
+/// Longest accepted URL, in bytes.
 pub const MAX_LOCATION_URL_SIZE: usize = 4096;
 
 /// Bad input at the connector boundary (locations, version bytes, tags).
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ConnectorInputError {
-    #[error("{field} must not be empty")]
-    Empty { field: &'static str },
-    #[error("{field} too large ({size} bytes, max {max})")]
-    TooLarge { field: &'static str, size: usize, max: usize },
-    #[error("{field} contains invalid byte 0x{byte:02X} at index {index}")]
-    InvalidByte { field: &'static str, index: usize, byte: u8 },
-}
+pub type ConnectorInputError = FieldError;
 
 /// A human-readable path plus an optional URL. Not secret, so `Debug` is derived.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,10 +44,12 @@ impl Location {
         Ok(Self { display, url })
     }
 
+    /// Human-readable, 1 to 4,096 bytes; safe to log.
     pub fn display(&self) -> &str {
         &self.display
     }
 
+    /// Never empty when present: an empty URL is stored as `None`.
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }

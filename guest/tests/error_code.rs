@@ -1,13 +1,13 @@
 //! `DoneLedgerErrorCode` validation (docs/contract.md §3.3), in its check order.
 
-use gossip_persistence::PersistenceInputError;
 use gossip_persistence::done_ledger::{DoneLedgerErrorCode, MAX_DONE_LEDGER_ERROR_CODE_SIZE};
+use gossip_persistence::{FieldError, PersistenceInputError};
 
 const FIELD: &str = "DoneLedgerErrorCode";
 
 #[test]
 fn empty_is_rejected() {
-    assert_eq!(DoneLedgerErrorCode::try_new(""), Err(PersistenceInputError::Empty { field: FIELD }));
+    assert_eq!(DoneLedgerErrorCode::try_new(""), Err(PersistenceInputError::Field(FieldError::Empty { field: FIELD })));
 }
 
 #[test]
@@ -17,7 +17,7 @@ fn length_limit_is_128_bytes() {
     assert_eq!(DoneLedgerErrorCode::try_new(at_limit.clone()).expect("128 bytes fit").as_str(), at_limit);
     assert_eq!(
         DoneLedgerErrorCode::try_new("A".repeat(129)),
-        Err(PersistenceInputError::TooLarge { field: FIELD, size: 129, max: 128 })
+        Err(PersistenceInputError::Field(FieldError::TooLarge { field: FIELD, size: 129, max: 128 }))
     );
 }
 
@@ -26,7 +26,7 @@ fn size_is_checked_before_bytes() {
     // 129 bytes that also contain a forbidden byte: the size error comes first.
     assert!(matches!(
         DoneLedgerErrorCode::try_new(format!("*{}", "A".repeat(128))),
-        Err(PersistenceInputError::TooLarge { size: 129, .. })
+        Err(PersistenceInputError::Field(FieldError::TooLarge { size: 129, .. }))
     ));
 }
 
@@ -34,17 +34,17 @@ fn size_is_checked_before_bytes() {
 fn first_invalid_byte_is_reported() {
     assert_eq!(
         DoneLedgerErrorCode::try_new("BAD*CODE"),
-        Err(PersistenceInputError::InvalidByte { field: FIELD, index: 3, byte: b'*' })
+        Err(PersistenceInputError::Field(FieldError::InvalidByte { field: FIELD, index: 3, byte: b'*' }))
     );
     assert_eq!(
         DoneLedgerErrorCode::try_new("a\u{e9}"),
-        Err(PersistenceInputError::InvalidByte { field: FIELD, index: 1, byte: 0xC3 })
+        Err(PersistenceInputError::Field(FieldError::InvalidByte { field: FIELD, index: 1, byte: 0xC3 }))
     );
     for bad in [b'\n', b'\t', b'\0', b'"', b'\\', b'+', b'=', b'@', 0x7f] {
         let text = format!("OK{}", bad as char);
         assert_eq!(
             DoneLedgerErrorCode::try_new(text),
-            Err(PersistenceInputError::InvalidByte { field: FIELD, index: 2, byte: bad }),
+            Err(PersistenceInputError::Field(FieldError::InvalidByte { field: FIELD, index: 2, byte: bad })),
             "byte 0x{bad:02x}"
         );
     }
@@ -53,7 +53,10 @@ fn first_invalid_byte_is_reported() {
 #[test]
 fn all_spaces_is_empty() {
     for n in [1, 2, 128] {
-        assert_eq!(DoneLedgerErrorCode::try_new(" ".repeat(n)), Err(PersistenceInputError::Empty { field: FIELD }));
+        assert_eq!(
+            DoneLedgerErrorCode::try_new(" ".repeat(n)),
+            Err(PersistenceInputError::Field(FieldError::Empty { field: FIELD }))
+        );
     }
 }
 

@@ -21,7 +21,7 @@ use gossip_persistence::done_ledger::{DoneLedgerErrorCode, DoneLedgerRecord};
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::identity::{ObjectVersionId, ObservationId, SecretHash};
 use gossip_persistence::{
-    CommitHandle, DoneLedger, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, PendingWriteId,
+    CommitHandle, DoneLedger, FieldError, FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, PendingWriteId,
     PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, StoreControl, StoreError, StoreKind,
 };
 
@@ -58,7 +58,7 @@ fn many_rows(n: usize) -> Vec<DoneLedgerRecord> {
 #[test]
 fn empty() {
     let e = DoneLedgerErrorCode::try_new("").expect_err("empty");
-    assert_eq!(e, InputError::Empty { field: "DoneLedgerErrorCode" });
+    assert_eq!(e, InputError::Field(FieldError::Empty { field: "DoneLedgerErrorCode" }));
     assert_eq!(e.to_string(), "DoneLedgerErrorCode must not be empty");
 }
 
@@ -71,7 +71,7 @@ fn too_large() {
 #[test]
 fn invalid_byte() {
     let e = DoneLedgerErrorCode::try_new("BAD*CODE").expect_err("invalid");
-    assert_eq!(e, InputError::InvalidByte { field: "DoneLedgerErrorCode", index: 3, byte: b'*' });
+    assert_eq!(e, InputError::Field(FieldError::InvalidByte { field: "DoneLedgerErrorCode", index: 3, byte: b'*' }));
     assert_eq!(e.to_string(), "DoneLedgerErrorCode contains invalid byte 0x2A at index 3");
 }
 

@@ -210,7 +210,7 @@ fn store_debug_reports_counts_without_blocking() {
     assert_eq!(format!("{ledger:?}"), "InMemoryDoneLedger { durable_rows: 0, pending_ops: 0, auto_complete: false }");
     let pending = ledger.batch_upsert(&[common::clean_row(1, 2, 3, 1)]).expect("accepted");
     assert_eq!(format!("{ledger:?}"), "InMemoryDoneLedger { durable_rows: 0, pending_ops: 1, auto_complete: false }");
-    assert_eq!(format!("{pending:?}"), "InMemoryDoneLedgerHandle { op_id: PendingWriteId(1) }");
+    assert_eq!(format!("{pending:?}"), "StoreHandle { store: DoneLedger, op_id: PendingWriteId(1) }");
     ledger.release_all(CompletionOrder::OldestFirst).expect("release");
     ledger.set_auto_complete(true).expect("switch");
     assert_eq!(format!("{ledger:?}"), "InMemoryDoneLedger { durable_rows: 1, pending_ops: 0, auto_complete: true }");
@@ -223,5 +223,5 @@ fn store_debug_reports_counts_without_blocking() {
         format!("{sink:?}"),
         "InMemoryFindingsSink { durable_findings: 1, durable_occurrences: 1, durable_observations: 1, pending_ops: 0, auto_complete: true }"
     );
-    assert_eq!(format!("{h:?}"), "InMemoryFindingsHandle { op_id: PendingWriteId(1) }");
+    assert_eq!(format!("{h:?}"), "StoreHandle { store: Findings, op_id: PendingWriteId(1) }");
 }

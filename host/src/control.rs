@@ -7,30 +7,11 @@ use gossip_exec::Class;
 use gossip_persistence::{CompletionOrder, PendingWriteId, StoreControl};
 
 use crate::ComponentStoreError;
-use crate::bindings::exports::gossip::persistence::testing::GuestController;
 use crate::bindings::exports::gossip::persistence::types::{CompletionOrder as WitOrder, StoreError as WitError};
-use crate::error::Decoder;
-use crate::ledger::ComponentDoneLedger;
-use crate::runtime::Api;
+use crate::decode::Decoder;
 use crate::shared::{Flavor, IdMap, Live, Shared, Slot};
-use crate::sink::ComponentFindingsSink;
-use wasmtime::component::ResourceAny;
-
-/// The controller of a live store. Only reached when the runtime has the
-/// testing interface, so a missing one is a broken instance, like a trap.
-fn controller(api: &Api, this: Option<ResourceAny>) -> wasmtime::Result<(GuestController<'_>, ResourceAny)> {
-    let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
-    let this = this.ok_or_else(|| wasmtime::Error::msg("no controller"))?;
-    Ok((testing.controller(), this))
-}
-
-/// Sets the completion mode of a fresh instance's store (construction and
-/// rebuilds); a refusal is an instantiation failure.
-pub(crate) fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-    let (c, this) = controller(&live.api, live.controller)?;
-    c.call_set_auto_complete(&mut live.store, this, on)?
-        .map_err(|e| wasmtime::Error::msg(format!("set-auto-complete refused: {e:?}")))
-}
+use crate::store::ComponentStore;
+use crate::testing::controller;
 
 const fn order(order: CompletionOrder) -> WitOrder {
     match order {
@@ -60,94 +41,129 @@ fn control<F: Flavor, W: Send + 'static, T: Send + 'static>(
     called.result
 }
 
-macro_rules! impl_store_control {
-    ($($store:ty),+) => {$(
-        impl StoreControl for $store {
-            type ControlError = ComponentStoreError;
+#[allow(private_bounds)]
+impl<F: Flavor> StoreControl for ComponentStore<F> {
+    type ControlError = ComponentStoreError;
 
-            fn set_auto_complete(&self, on: bool) -> Result<(), ComponentStoreError> {
-                let reply = control(&self.shared, "set-auto-complete", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_set_auto_complete(&mut l.store, this, on)
-                }, move |slot, ()| { slot.set_auto_complete(on); Ok(()) });
-                // Turning auto-complete on may finish the pending writes.
-                self.shared.wake();
-                reply
-            }
+    fn set_auto_complete(&self, on: bool) -> Result<(), ComponentStoreError> {
+        let reply = control(
+            &self.shared,
+            "set-auto-complete",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_set_auto_complete(&mut l.store, this, on)
+            },
+            move |slot, ()| {
+                slot.set_auto_complete(on);
+                Ok(())
+            },
+        );
+        // Turning auto-complete on may finish the pending writes.
+        self.shared.wake();
+        reply
+    }
 
-            fn delay_next_writes(&self, count: usize) -> Result<(), ComponentStoreError> {
-                control(&self.shared, "delay-next-writes", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_delay_next_writes(&mut l.store, this, count as u64)
-                }, |_, ()| Ok(()))
-            }
+    fn delay_next_writes(&self, count: usize) -> Result<(), ComponentStoreError> {
+        control(
+            &self.shared,
+            "delay-next-writes",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_delay_next_writes(&mut l.store, this, count as u64)
+            },
+            |_, ()| Ok(()),
+        )
+    }
 
-            fn fail_next_submissions(&self, count: usize) -> Result<(), ComponentStoreError> {
-                control(&self.shared, "fail-next-submissions", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_fail_next_submissions(&mut l.store, this, count as u64)
-                }, |_, ()| Ok(()))
-            }
+    fn fail_next_submissions(&self, count: usize) -> Result<(), ComponentStoreError> {
+        control(
+            &self.shared,
+            "fail-next-submissions",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_fail_next_submissions(&mut l.store, this, count as u64)
+            },
+            |_, ()| Ok(()),
+        )
+    }
 
-            fn fail_next_commits(&self, count: usize) -> Result<(), ComponentStoreError> {
-                control(&self.shared, "fail-next-commits", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_fail_next_commits(&mut l.store, this, count as u64)
-                }, |_, ()| Ok(()))
-            }
+    fn fail_next_commits(&self, count: usize) -> Result<(), ComponentStoreError> {
+        control(
+            &self.shared,
+            "fail-next-commits",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_fail_next_commits(&mut l.store, this, count as u64)
+            },
+            |_, ()| Ok(()),
+        )
+    }
 
-            fn release_next(&self, o: CompletionOrder) -> Result<Option<PendingWriteId>, ComponentStoreError> {
-                let reply = control(&self.shared, "release-next", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_release_next(&mut l.store, this, order(o))
-                }, |slot, id: Option<u64>| Ok(id.map(|id| slot.host_id(id))));
-                self.shared.wake();
-                reply
-            }
+    fn release_next(&self, o: CompletionOrder) -> Result<Option<PendingWriteId>, ComponentStoreError> {
+        let reply = control(
+            &self.shared,
+            "release-next",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_release_next(&mut l.store, this, order(o))
+            },
+            |slot, id: Option<u64>| Ok(id.map(|id| slot.host_id(id))),
+        );
+        self.shared.wake();
+        reply
+    }
 
-            fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, ComponentStoreError> {
-                let reply = control(&self.shared, "release-specific", move |l, t| {
-                    // An id of an earlier instance is pending nowhere.
-                    let Some(guest) = t.guest_id(op_id) else { return Ok(Ok(false)) };
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_release_specific(&mut l.store, this, guest)
-                }, |_, released| Ok(released));
-                self.shared.wake();
-                reply
-            }
+    fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, ComponentStoreError> {
+        let reply = control(
+            &self.shared,
+            "release-specific",
+            move |l, t| {
+                // An id of an earlier instance is pending nowhere.
+                let Some(guest) = t.guest_id(op_id) else { return Ok(Ok(false)) };
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_release_specific(&mut l.store, this, guest)
+            },
+            |_, released| Ok(released),
+        );
+        self.shared.wake();
+        reply
+    }
 
-            fn release_all(&self, o: CompletionOrder) -> Result<usize, ComponentStoreError> {
-                let reply = control(&self.shared, "release-all", move |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_release_all(&mut l.store, this, order(o))
-                }, |_, n| Decoder::new(Self::KIND, "release-all").size(n));
-                self.shared.wake();
-                reply
-            }
+    fn release_all(&self, o: CompletionOrder) -> Result<usize, ComponentStoreError> {
+        let reply = control(
+            &self.shared,
+            "release-all",
+            move |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_release_all(&mut l.store, this, order(o))
+            },
+            |_, n| Decoder::new(F::KIND, "release-all").size(n),
+        );
+        self.shared.wake();
+        reply
+    }
 
-            fn pending_ids(&self) -> Result<Vec<PendingWriteId>, ComponentStoreError> {
-                control(&self.shared, "pending-ids", |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_pending_ids(&mut l.store, this)
-                }, |slot, ids: Vec<u64>| Ok(ids.into_iter().map(|id| slot.host_id(id)).collect()))
-            }
+    fn pending_ids(&self) -> Result<Vec<PendingWriteId>, ComponentStoreError> {
+        control(
+            &self.shared,
+            "pending-ids",
+            |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_pending_ids(&mut l.store, this)
+            },
+            |slot, ids: Vec<u64>| Ok(ids.into_iter().map(|id| slot.host_id(id)).collect()),
+        )
+    }
 
-            fn pending_count(&self) -> Result<usize, ComponentStoreError> {
-                control(&self.shared, "pending-count", |l, _| {
-                    let (c, this) = controller(&l.api, l.controller)?;
-                    c.call_pending_count(&mut l.store, this)
-                }, |_, n| Decoder::new(Self::KIND, "pending-count").size(n))
-            }
-        }
-    )+};
+    fn pending_count(&self) -> Result<usize, ComponentStoreError> {
+        control(
+            &self.shared,
+            "pending-count",
+            |l, _| {
+                let (c, this) = controller(&l.api, l.controller)?;
+                c.call_pending_count(&mut l.store, this)
+            },
+            |_, n| Decoder::new(F::KIND, "pending-count").size(n),
+        )
+    }
 }
-
-impl ComponentDoneLedger {
-    const KIND: gossip_persistence::StoreKind = <crate::ledger::LedgerFlavor as Flavor>::KIND;
-}
-
-impl ComponentFindingsSink {
-    const KIND: gossip_persistence::StoreKind = <crate::sink::SinkFlavor as Flavor>::KIND;
-}
-
-impl_store_control!(ComponentDoneLedger, ComponentFindingsSink);

@@ -1,23 +1,12 @@
 //! Domain types → WIT values (inputs, always valid) and WIT values → domain
 //! types (answers, validated: a component is untrusted).
 
-use std::num::NonZeroU64;
-use std::sync::Arc;
-
-use gossip_persistence::Location;
-use gossip_persistence::done_ledger::{
-    DoneLedgerCommitReceipt, DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord,
-};
+use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, ObservationRecord, OccurrenceRecord,
 };
-use gossip_persistence::identity::{
-    FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
-    RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
-};
 
 use crate::bindings::exports::gossip::persistence::types as wit;
-use crate::error::{ComponentStoreError, Decoder};
 
 /// Bytes 0..8 are the first word, little-endian (see `types.digest`).
 pub(crate) fn wit_digest(bytes: &[u8; 32]) -> wit::Digest {
@@ -97,84 +86,6 @@ pub(crate) fn observation(o: &ObservationRecord) -> wit::Observation {
         location: o
             .location()
             .map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
-    }
-}
-
-impl Decoder {
-    pub(crate) fn done_record(&self, r: &wit::DoneRecord) -> Result<DoneLedgerRecord, ComponentStoreError> {
-        let error_code = match &r.error_code {
-            Some(code) => Some(
-                DoneLedgerErrorCode::try_new(code.as_str())
-                    .map_err(|e| self.protocol(format!("invalid error code in a stored row: {e}")))?,
-            ),
-            None => None,
-        };
-        let p = r.provenance;
-        let provenance = DoneLedgerProvenance::new(
-            RunId::from_raw(p.run_id),
-            ShardId::from_raw(p.shard_id),
-            FenceEpoch::from_raw(p.fence_epoch),
-            LogicalTime::from_raw(p.started_at),
-            LogicalTime::from_raw(p.finished_at),
-        );
-        DoneLedgerRecord::try_new(
-            Self::key(&r.key),
-            self.status(r.status)?,
-            r.bytes_scanned,
-            r.findings_count,
-            provenance,
-            error_code,
-        )
-        .map_err(|e| self.protocol(format!("invalid stored row: {e}")))
-    }
-
-    pub(crate) fn ovid(words: wit::Digest) -> OvidHash {
-        OvidHash::from_bytes(digest(words))
-    }
-
-    pub(crate) fn finding(f: &wit::Finding) -> FindingRecord {
-        FindingRecord::from_persisted_unchecked(
-            TenantId::from_bytes(digest(f.tenant_id)),
-            FindingId::from_bytes(digest(f.finding_id)),
-            StableItemId::from_bytes(digest(f.stable_item_id)),
-            RuleFingerprint::from_bytes(digest(f.rule_fingerprint)),
-            SecretHash::from_persisted_bytes(digest(f.secret_hash)),
-        )
-    }
-
-    pub(crate) fn occurrence(&self, o: &wit::Occurrence) -> Result<OccurrenceRecord, ComponentStoreError> {
-        let length =
-            NonZeroU64::new(o.byte_length).ok_or_else(|| self.protocol("stored occurrence has byte-length 0"))?;
-        Ok(OccurrenceRecord::from_persisted_unchecked(
-            TenantId::from_bytes(digest(o.tenant_id)),
-            OccurrenceId::from_bytes(digest(o.occurrence_id)),
-            FindingId::from_bytes(digest(o.finding_id)),
-            ObjectVersionId::from_bytes(digest(o.object_version_id)),
-            o.byte_offset,
-            length,
-        ))
-    }
-
-    pub(crate) fn observation(&self, o: &wit::Observation) -> Result<ObservationRecord, ComponentStoreError> {
-        let location = match &o.location {
-            Some(l) => Some(Arc::new(
-                Location::try_new(l.display.as_str(), l.url.as_deref())
-                    .map_err(|e| self.protocol(format!("invalid stored location: {e}")))?,
-            )),
-            None => None,
-        };
-        Ok(ObservationRecord::from_persisted_unchecked(
-            TenantId::from_bytes(digest(o.tenant_id)),
-            ObservationId::from_bytes(digest(o.observation_id)),
-            OccurrenceId::from_bytes(digest(o.occurrence_id)),
-            PolicyHash::from_bytes(digest(o.policy_hash)),
-            OvidHash::from_bytes(digest(o.ovid_hash)),
-            RunId::from_raw(o.run_id),
-            ShardId::from_raw(o.shard_id),
-            FenceEpoch::from_raw(o.fence_epoch),
-            LogicalTime::from_raw(o.seen_at),
-            location,
-        ))
     }
 }
 

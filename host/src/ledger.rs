@@ -1,27 +1,28 @@
 //! `ComponentDoneLedger`: the done-ledger traits over a component instance.
 
-use core::fmt;
 use std::sync::Arc;
 
 use gossip_exec::Class;
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
 use gossip_persistence::identity::{OvidHash, PolicyHash, TenantId};
 use gossip_persistence::{
-    CommitHandle, DoneLedger, DoneLedgerInspect, InMemoryDoneLedger, MAX_PAGE_SIZE, PendingWriteId,
-    RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind, TrackedHandle, check_batch_size, check_read_size,
+    CommitHandle, DoneLedger, DoneLedgerInspect, InMemoryDoneLedger, MAX_PAGE_SIZE, RECOMMENDED_MAX_BATCH_SIZE,
+    StoreError, StoreKind, check_batch_size, check_read_size,
 };
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::exports::gossip::persistence::done_ledger::{GuestDoneLedger, GuestDoneWrite};
 use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::convert;
-use crate::error::{ComponentStoreError, Decoder};
+use crate::decode::Decoder;
+use crate::error::ComponentStoreError;
+use crate::flavor::DoneLedgerWrites;
+use crate::handle::{ComponentDoneLedgerHandle, ComponentHandle};
 use crate::lower::{self, DoneRow};
 use crate::paging::{check_page_len, collect_pages};
-use crate::runtime::{Api, ComponentRuntime, HostState, Recovery};
-use crate::shared::{Flavor, Live, Shared};
-
-pub(crate) struct LedgerFlavor;
+use crate::runtime::{Api, HostState, Recovery};
+use crate::shared::{Flavor, Live};
+use crate::store::ComponentDoneLedger;
 
 fn ledger(api: &Api) -> GuestDoneLedger<'_> {
     api.gossip_persistence_done_ledger().done_ledger()
@@ -36,10 +37,11 @@ fn lowered_size(records: &[DoneLedgerRecord]) -> usize {
     records.iter().map(|r| lower::layout::SIZE + r.error_code().map_or(0, |c| c.as_str().len())).sum()
 }
 
-impl Flavor for LedgerFlavor {
+impl Flavor for DoneLedgerWrites {
     const KIND: StoreKind = StoreKind::DoneLedger;
     type Journal = InMemoryDoneLedger;
     type Entry = Vec<DoneLedgerRecord>;
+    type WitReceipt = wit::DoneReceipt;
 
     fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny> {
         ledger(api).call_constructor(store)
@@ -55,7 +57,15 @@ impl Flavor for LedgerFlavor {
     }
 
     fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-        crate::control::set_auto_complete(live, on)
+        crate::testing::set_auto_complete(live, on)
+    }
+
+    fn poll(live: &mut Live, w: ResourceAny) -> wasmtime::Result<Option<Result<wit::DoneReceipt, wit::StoreError>>> {
+        write(&live.api).call_poll(&mut live.store, w)
+    }
+
+    fn receipt(receipt: &wit::DoneReceipt) -> DoneLedgerCommitReceipt {
+        convert::done_receipt(receipt)
     }
 
     fn record(journal: &mut InMemoryDoneLedger, entry: Vec<DoneLedgerRecord>) {
@@ -85,46 +95,6 @@ impl Flavor for LedgerFlavor {
 
 const fn decoder(operation: &'static str) -> Decoder {
     Decoder::new(StoreKind::DoneLedger, operation)
-}
-
-/// A done-ledger backed by its own instance of a component. Clones share
-/// the instance. After a trap the ledger never answers as if empty: it
-/// reports `StoreError::StateLost` until [`reset`](Self::reset), or, with
-/// `Recovery::Journal`, rebuilds every acknowledged row into a fresh instance.
-#[derive(Clone)]
-pub struct ComponentDoneLedger {
-    pub(crate) shared: Arc<Shared<LedgerFlavor>>,
-}
-
-impl ComponentDoneLedger {
-    pub(crate) fn new(runtime: ComponentRuntime, auto_complete: bool) -> Result<Self, ComponentStoreError> {
-        Ok(Self { shared: Arc::new(Shared::new(runtime, auto_complete)?) })
-    }
-
-    /// Runs `f` on this ledger's raw instance: the test hook for inputs the
-    /// Rust types cannot represent. A wasmtime error discards the instance
-    /// like a trap. Calling this ledger from inside `f` fails with
-    /// `ComponentStoreError::Reentered`.
-    ///
-    /// `f` runs on whichever thread is serving the instance, so it owns
-    /// what it uses (`Send + 'static`).
-    pub fn with_raw<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Api, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
-    ) -> Result<T, ComponentStoreError> {
-        self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
-    }
-
-    /// Replaces a lost (or any) instance with a fresh, empty one: the
-    /// explicit way out of `StoreError::StateLost`. Pending writes are lost.
-    pub fn reset(&self) -> Result<(), ComponentStoreError> {
-        self.shared.reset()
-    }
-
-    /// Whether the ledger lost its state and answers only `StateLost`.
-    pub fn is_state_lost(&self) -> bool {
-        self.shared.is_lost()
-    }
 }
 
 impl DoneLedger for ComponentDoneLedger {
@@ -234,7 +204,7 @@ impl DoneLedger for ComponentDoneLedger {
         self.shared.wake();
         let (reply, available) = reply?;
         let (write, op_id) = reply.map_err(|e| decoder("batch-upsert").with_available(available).error(e))?;
-        Ok(ComponentDoneLedgerHandle { shared: Arc::clone(&self.shared), write: Some(write), op_id, generation, entry })
+        Ok(ComponentHandle::new(Arc::clone(&self.shared), write, op_id, generation, entry))
     }
 }
 
@@ -267,63 +237,5 @@ impl DoneLedgerInspect for ComponentDoneLedger {
         let page = reply.map_err(|e| d.error(e))?;
         check_page_len(&d, page.len(), limit)?;
         page.iter().map(|r| d.done_record(r)).collect()
-    }
-}
-
-impl fmt::Debug for ComponentDoneLedger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ComponentDoneLedger").field("component", &self.shared.runtime().name()).finish()
-    }
-}
-
-/// A claim on one accepted done-ledger write in a component.
-#[must_use = "durability is not established until wait() returns a receipt"]
-pub struct ComponentDoneLedgerHandle {
-    shared: Arc<Shared<LedgerFlavor>>,
-    /// Taken by `wait`; still present on drop means "discard the outcome".
-    write: Option<ResourceAny>,
-    op_id: PendingWriteId,
-    generation: u64,
-    /// The batch, kept only when the runtime journals acknowledged writes.
-    entry: Option<Vec<DoneLedgerRecord>>,
-}
-
-impl TrackedHandle for ComponentDoneLedgerHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        self.op_id
-    }
-}
-
-impl CommitHandle for ComponentDoneLedgerHandle {
-    type Receipt = DoneLedgerCommitReceipt;
-    type Error = ComponentStoreError;
-
-    fn wait(mut self) -> Result<DoneLedgerCommitReceipt, ComponentStoreError> {
-        let Some(write_res) = self.write.take() else {
-            return Err(ComponentStoreError::InstanceReset { store: StoreKind::DoneLedger, op_id: self.op_id });
-        };
-        let outcome = self.shared.wait_for(
-            self.generation,
-            self.op_id,
-            write_res,
-            self.entry.take(),
-            |live, w| write(&live.api).call_poll(&mut live.store, w),
-            Result::is_ok,
-        )?;
-        outcome.map(|r| convert::done_receipt(&r)).map_err(|e| decoder("poll").error(e))
-    }
-}
-
-impl Drop for ComponentDoneLedgerHandle {
-    fn drop(&mut self) {
-        if let Some(write) = self.write.take() {
-            self.shared.discard(self.generation, write);
-        }
-    }
-}
-
-impl fmt::Debug for ComponentDoneLedgerHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ComponentDoneLedgerHandle").field("op_id", &self.op_id).finish()
     }
 }

@@ -3,7 +3,8 @@
 
 use gossip_persistence::{MAX_PAGE_SIZE, StoreKind};
 
-use crate::error::{ComponentStoreError, Decoder};
+use crate::decode::Decoder;
+use crate::error::ComponentStoreError;
 
 /// Protects the host from a component answering with more than it asked.
 pub(crate) fn check_page_len(d: &Decoder, len: usize, limit: usize) -> Result<(), ComponentStoreError> {

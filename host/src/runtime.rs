@@ -6,10 +6,7 @@ use std::sync::Arc;
 use wasmtime::component::{Component, ComponentExportIndex, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
 
-use crate::ComponentStoreError;
-use crate::bindings::exports::gossip::persistence::{done_ledger, findings, testing};
-use crate::ledger::ComponentDoneLedger;
-use crate::sink::ComponentFindingsSink;
+use crate::bindings::exports::gossip::persistence::{done_ledger, findings, hash_seed, testing};
 
 /// Guest memory allowed per store instance unless configured otherwise,
 /// summed over all of the instance's linear memories. A full 10,000-record
@@ -67,14 +64,33 @@ impl Default for RuntimeConfig {
 /// Why a component could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The component file could not be read.
     #[error("cannot read component {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The file, as given.
+        path: String,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
+    /// Wasmtime refused the engine configuration (such as the pooling limits).
     #[error("cannot configure the wasm engine: {0}")]
     Engine(String),
+    /// The bytes are not a component wasmtime can compile.
     #[error("{name} is not a valid component: {message}")]
-    Compile { name: String, message: String },
+    Compile {
+        /// The runtime's name for the component.
+        name: String,
+        /// Wasmtime's description of the failure.
+        message: String,
+    },
+    /// The component imports something, or lacks an export the host needs.
     #[error("{name} does not implement the gossip:persistence world: {message}")]
-    Link { name: String, message: String },
+    Link {
+        /// The runtime's name for the component.
+        name: String,
+        /// What is missing or extra.
+        message: String,
+    },
 }
 
 /// Per-instance host state: the instance's resource budget (opaque).
@@ -97,9 +113,16 @@ impl HostState {
 /// Limits per instance, not per memory or table: wasmtime's `StoreLimits`
 /// caps each memory on its own, so a component with several memories could
 /// hold a multiple of the cap.
-struct Budget {
+pub(crate) struct Budget {
     memory_limit: usize,
     memory_in_use: usize,
+}
+
+impl Budget {
+    /// A budget of `memory_limit` bytes of linear memory, none used yet.
+    pub(crate) const fn new(memory_limit: usize) -> Self {
+        Self { memory_limit, memory_in_use: 0 }
+    }
 }
 
 impl ResourceLimiter for Budget {
@@ -158,11 +181,18 @@ struct Indices {
     done_ledger: done_ledger::GuestIndices,
     findings: findings::GuestIndices,
     testing: Option<testing::GuestIndices>,
+    hash_seed: Option<hash_seed::GuestIndices>,
+}
+
+/// An unpredictable seed per instance: std's `RandomState` is keyed from the
+/// OS once per process and advanced on every `new`.
+pub(crate) fn fresh_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
 struct RuntimeInner {
     name: String,
-    config: RuntimeConfig,
     component: Component,
     pre: wasmtime::component::InstancePre<HostState>,
     indices: Indices,
@@ -175,11 +205,14 @@ struct RuntimeInner {
 #[derive(Clone)]
 pub struct ComponentRuntime {
     inner: Arc<RuntimeInner>,
+    /// Per runtime, not per compiled component: `with_memory_limit` shares
+    /// the compilation.
+    config: RuntimeConfig,
 }
 
 impl core::fmt::Debug for ComponentRuntime {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ComponentRuntime").field("name", &self.inner.name).field("config", &self.inner.config).finish()
+        f.debug_struct("ComponentRuntime").field("name", &self.inner.name).field("config", &self.config).finish()
     }
 }
 
@@ -209,6 +242,8 @@ impl ComponentRuntime {
         Self::from_bytes(&name, &bytes, config)
     }
 
+    /// Compiles and pre-instantiates a component; `name` labels its errors. It must
+    /// import nothing and export `done-ledger` and `findings` (`testing` is optional).
     pub fn from_bytes(name: &str, bytes: &[u8], config: RuntimeConfig) -> Result<Self, LoadError> {
         let mut wasm = Config::new();
         // No async or concurrent component-model features: the stores make
@@ -235,6 +270,7 @@ impl ComponentRuntime {
             // Optional: a store exporting only the worker-facing world is
             // certified without the checks that need the test machinery.
             testing: testing::GuestIndices::new(&pre).ok(),
+            hash_seed: hash_seed::GuestIndices::new(&pre).ok(),
         };
         let batch_upsert = component
             .get_export_index(None, "gossip:persistence/done-ledger@0.2.0")
@@ -244,7 +280,8 @@ impl ComponentRuntime {
                 message: "no done-ledger.batch-upsert export".to_owned(),
             })?;
         Ok(Self {
-            inner: Arc::new(RuntimeInner { name: name.to_owned(), config, component, pre, indices, batch_upsert }),
+            inner: Arc::new(RuntimeInner { name: name.to_owned(), component, pre, indices, batch_upsert }),
+            config,
         })
     }
 
@@ -253,8 +290,16 @@ impl ComponentRuntime {
         &self.inner.name
     }
 
+    /// What every instance of this runtime is created with.
     pub fn config(&self) -> RuntimeConfig {
-        self.inner.config
+        self.config
+    }
+
+    /// The same compiled component, its instances capped at `memory_limit`
+    /// bytes (e.g. a store small enough to fill in a test). Under the
+    /// pooling allocator a limit above the pool's slot size cannot be met.
+    pub fn with_memory_limit(&self, memory_limit: usize) -> Self {
+        Self { inner: Arc::clone(&self.inner), config: RuntimeConfig { memory_limit, ..self.config } }
     }
 
     /// The component's imports, as `name` strings; empty for this
@@ -279,11 +324,15 @@ impl ComponentRuntime {
 
     /// A fresh store with a fresh instance (the benchmark measures this).
     pub fn instantiate(&self) -> wasmtime::Result<Instance> {
-        let budget = Budget { memory_limit: self.inner.config.memory_limit, memory_in_use: 0 };
+        let budget = Budget::new(self.config.memory_limit);
         let mut store = Store::new(self.inner.pre.engine(), HostState { budget });
         store.limiter(|state| &mut state.budget);
         let instance = self.inner.pre.instantiate(&mut store)?;
         let indices = &self.inner.indices;
+        if let Some(seeding) = &indices.hash_seed {
+            // Before any store exists, so every table of the instance is keyed.
+            seeding.load(&mut store, &instance)?.call_set_hash_seed(&mut store, fresh_seed())?;
+        }
         let api = Api {
             done_ledger: indices.done_ledger.load(&mut store, &instance)?,
             findings: indices.findings.load(&mut store, &instance)?,
@@ -294,30 +343,6 @@ impl ComponentRuntime {
 
     pub(crate) fn batch_upsert_export(&self) -> &ComponentExportIndex {
         &self.inner.batch_upsert
-    }
-
-    /// A new, empty done-ledger in its own instance (auto-complete on).
-    pub fn new_ledger(&self) -> Result<ComponentDoneLedger, ComponentStoreError> {
-        ComponentDoneLedger::new(self.clone(), true)
-    }
-
-    pub fn new_ledger_with_auto_complete(
-        &self,
-        auto_complete: bool,
-    ) -> Result<ComponentDoneLedger, ComponentStoreError> {
-        ComponentDoneLedger::new(self.clone(), auto_complete)
-    }
-
-    /// A new, empty findings sink in its own instance (auto-complete on).
-    pub fn new_sink(&self) -> Result<ComponentFindingsSink, ComponentStoreError> {
-        ComponentFindingsSink::new(self.clone(), true)
-    }
-
-    pub fn new_sink_with_auto_complete(
-        &self,
-        auto_complete: bool,
-    ) -> Result<ComponentFindingsSink, ComponentStoreError> {
-        ComponentFindingsSink::new(self.clone(), auto_complete)
     }
 }
 

@@ -19,6 +19,8 @@ use gossip_persistence::{PendingWriteId, StoreError, StoreKind};
 use wasmtime::component::ResourceAny;
 
 use crate::ComponentStoreError;
+use crate::bindings::exports::gossip::persistence::types::StoreError as WitError;
+use crate::flavor::StoreFlavor;
 use crate::runtime::{Api, ComponentRuntime, HostState, Instance, Recovery, describe};
 
 /// Requests queued without taking the combiner's lock; beyond this a caller
@@ -50,12 +52,18 @@ impl Drop for RequestScope {
 
 /// How one kind of store is created inside an instance, and how its
 /// acknowledged writes are journaled and replayed.
-pub(crate) trait Flavor: 'static {
+pub(crate) trait Flavor: StoreFlavor {
     const KIND: StoreKind;
     /// The acknowledged state, kept on the host when journaling.
     type Journal: Default + Send + 'static;
     /// What one acknowledged write adds to the journal.
     type Entry: Send + 'static;
+    /// A durable write's receipt as the component answers it.
+    type WitReceipt: Send + 'static;
+
+    /// One non-blocking poll of a write.
+    fn poll(live: &mut Live, write: ResourceAny) -> wasmtime::Result<Option<Result<Self::WitReceipt, WitError>>>;
+    fn receipt(receipt: &Self::WitReceipt) -> Self::Receipt;
 
     fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny>;
     fn controller(
@@ -351,7 +359,7 @@ impl<F: Flavor> Shared<F> {
         entry: Option<F::Entry>,
         poll: impl Fn(&mut Live, ResourceAny) -> wasmtime::Result<Option<T>> + Send + Copy + 'static,
         succeeded: fn(&T) -> bool,
-    ) -> Result<T, ComponentStoreError> {
+    ) -> Result<(T, Option<usize>), ComponentStoreError> {
         let entry = std::sync::Arc::new(Mutex::new(entry));
         loop {
             // Read before polling: a write finished after this poll bumps the
@@ -371,7 +379,7 @@ impl<F: Flavor> Shared<F> {
                             }
                         }
                         slot.call("drop write", |live| write.resource_drop(&mut live.store))?;
-                        Ok(Polled::Done(outcome))
+                        Ok(Polled::Done((outcome, slot.memory_available())))
                     }
                     None => Ok(Polled::Pending),
                 }

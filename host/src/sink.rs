@@ -1,6 +1,5 @@
 //! `ComponentFindingsSink`: the findings traits over a component instance.
 
-use core::fmt;
 use std::sync::Arc;
 
 use gossip_exec::Class;
@@ -11,20 +10,21 @@ use gossip_persistence::findings::{
 use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use gossip_persistence::{
     CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink, InMemoryFindingsSink, MAX_PAGE_SIZE,
-    PendingWriteId, RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind, TrackedHandle, check_batch_size,
-    check_read_size,
+    RECOMMENDED_MAX_BATCH_SIZE, StoreError, StoreKind, check_batch_size, check_read_size,
 };
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::exports::gossip::persistence::findings::{GuestFindingsSink, GuestFindingsWrite};
 use crate::bindings::exports::gossip::persistence::types as wit;
 use crate::convert;
-use crate::error::{ComponentStoreError, Decoder};
+use crate::decode::Decoder;
+use crate::error::ComponentStoreError;
+use crate::flavor::FindingsWrites;
+use crate::handle::{ComponentFindingsHandle, ComponentHandle};
 use crate::paging::{check_page_len, collect_pages};
-use crate::runtime::{Api, ComponentRuntime, HostState, Recovery};
-use crate::shared::{Flavor, Live, Shared};
-
-pub(crate) struct SinkFlavor;
+use crate::runtime::{Api, HostState, Recovery};
+use crate::shared::{Flavor, Live};
+use crate::store::ComponentFindingsSink;
 
 fn sink(api: &Api) -> GuestFindingsSink<'_> {
     api.gossip_persistence_findings().findings_sink()
@@ -79,10 +79,11 @@ fn tenant_chunks<T>(rows: &[T], tenant: impl Fn(&T) -> TenantId) -> impl Iterato
     rows.chunk_by(move |a, b| tenant(a) == tenant(b)).flat_map(|run| run.chunks(RECOMMENDED_MAX_BATCH_SIZE))
 }
 
-impl Flavor for SinkFlavor {
+impl Flavor for FindingsWrites {
     const KIND: StoreKind = StoreKind::Findings;
     type Journal = InMemoryFindingsSink;
     type Entry = Rows;
+    type WitReceipt = wit::FindingsReceipt;
 
     fn construct(api: &Api, store: &mut wasmtime::Store<HostState>) -> wasmtime::Result<ResourceAny> {
         sink(api).call_constructor(store)
@@ -98,7 +99,18 @@ impl Flavor for SinkFlavor {
     }
 
     fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-        crate::control::set_auto_complete(live, on)
+        crate::testing::set_auto_complete(live, on)
+    }
+
+    fn poll(
+        live: &mut Live,
+        w: ResourceAny,
+    ) -> wasmtime::Result<Option<Result<wit::FindingsReceipt, wit::StoreError>>> {
+        write(&live.api).call_poll(&mut live.store, w)
+    }
+
+    fn receipt(receipt: &wit::FindingsReceipt) -> FindingsCommitReceipt {
+        convert::findings_receipt(receipt)
     }
 
     fn record(journal: &mut InMemoryFindingsSink, (f, o, b): Rows) {
@@ -134,37 +146,7 @@ const fn decoder(operation: &'static str) -> Decoder {
     Decoder::new(StoreKind::Findings, operation)
 }
 
-/// A findings sink backed by its own instance of a component. Clones share
-/// the instance; after a trap it behaves like `ComponentDoneLedger`.
-#[derive(Clone)]
-pub struct ComponentFindingsSink {
-    pub(crate) shared: Arc<Shared<SinkFlavor>>,
-}
-
 impl ComponentFindingsSink {
-    pub(crate) fn new(runtime: ComponentRuntime, auto_complete: bool) -> Result<Self, ComponentStoreError> {
-        Ok(Self { shared: Arc::new(Shared::new(runtime, auto_complete)?) })
-    }
-
-    /// Runs `f` on this sink's raw instance (see `ComponentDoneLedger::with_raw`).
-    pub fn with_raw<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut wasmtime::Store<HostState>, &Api, ResourceAny) -> wasmtime::Result<T> + Send + 'static,
-    ) -> Result<T, ComponentStoreError> {
-        self.shared.call(Class::Data, "raw", move |live| f(&mut live.store, &live.api, live.this))
-    }
-
-    /// Replaces a lost (or any) instance with a fresh, empty one (see
-    /// `ComponentDoneLedger::reset`).
-    pub fn reset(&self) -> Result<(), ComponentStoreError> {
-        self.shared.reset()
-    }
-
-    /// Whether the sink lost its state and answers only `StateLost`.
-    pub fn is_state_lost(&self) -> bool {
-        self.shared.is_lost()
-    }
-
     fn lookup<T: Send + 'static>(
         &self,
         operation: &'static str,
@@ -244,7 +226,7 @@ impl FindingsSink for ComponentFindingsSink {
         self.shared.wake();
         let (reply, available) = reply?;
         let (write, op_id) = reply.map_err(|e| decoder("upsert-batch").with_available(available).error(e))?;
-        Ok(ComponentFindingsHandle { shared: Arc::clone(&self.shared), write: Some(write), op_id, generation, entry })
+        Ok(ComponentHandle::new(Arc::clone(&self.shared), write, op_id, generation, entry))
     }
 }
 
@@ -346,62 +328,5 @@ impl FindingsInspect for ComponentFindingsSink {
             move |live, limit| sink(&live.api).call_observations_snapshot(&mut live.store, live.this, after, limit),
             |d, r| d.observation(r),
         )
-    }
-}
-
-impl fmt::Debug for ComponentFindingsSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ComponentFindingsSink").field("component", &self.shared.runtime().name()).finish()
-    }
-}
-
-/// A claim on one accepted findings write in a component.
-#[must_use = "durability is not established until wait() returns a receipt"]
-pub struct ComponentFindingsHandle {
-    shared: Arc<Shared<SinkFlavor>>,
-    write: Option<ResourceAny>,
-    op_id: PendingWriteId,
-    generation: u64,
-    /// The batch, kept only when the runtime journals acknowledged writes.
-    entry: Option<Rows>,
-}
-
-impl TrackedHandle for ComponentFindingsHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        self.op_id
-    }
-}
-
-impl CommitHandle for ComponentFindingsHandle {
-    type Receipt = FindingsCommitReceipt;
-    type Error = ComponentStoreError;
-
-    fn wait(mut self) -> Result<FindingsCommitReceipt, ComponentStoreError> {
-        let Some(write_res) = self.write.take() else {
-            return Err(ComponentStoreError::InstanceReset { store: StoreKind::Findings, op_id: self.op_id });
-        };
-        let outcome = self.shared.wait_for(
-            self.generation,
-            self.op_id,
-            write_res,
-            self.entry.take(),
-            |live, w| write(&live.api).call_poll(&mut live.store, w),
-            Result::is_ok,
-        )?;
-        outcome.map(|r| convert::findings_receipt(&r)).map_err(|e| decoder("poll").error(e))
-    }
-}
-
-impl Drop for ComponentFindingsHandle {
-    fn drop(&mut self) {
-        if let Some(write) = self.write.take() {
-            self.shared.discard(self.generation, write);
-        }
-    }
-}
-
-impl fmt::Debug for ComponentFindingsHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ComponentFindingsHandle").field("op_id", &self.op_id).finish()
     }
 }

@@ -5,24 +5,33 @@
 
 use std::hint::black_box;
 
+use criterion::BenchmarkGroup;
+use criterion::measurement::WallTime;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gossip_persistence::{CommitHandle, DoneLedger, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl};
-use gossip_suite::sim::FaultLevel;
-use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimOp};
-use gossip_suite::sim::findings::FindingsSim;
+use gossip_persistence::{
+    CommitHandle, CompletionOrder, DoneLedger, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl,
+};
+use gossip_suite::sim::done_ledger::{DoneLedgerPlugin, DoneLedgerSim, DoneLedgerSimOp, DoneLedgerStoreOp};
+use gossip_suite::sim::findings::FindingsPlugin;
+use gossip_suite::sim::{FaultLevel, Sim, SimOp, StorePlugin};
 
 const OPS: usize = 2_000;
 const SEED: u64 = 7;
 
-fn done_ledger(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sim_done_ledger");
+/// The checked simulation of a fresh native store, sunny and stormy.
+fn checked<P: StorePlugin<S>, S: StoreControl + Default>(group: &mut BenchmarkGroup<'_, WallTime>) {
     for level in [FaultLevel::SunnyDay, FaultLevel::Stormy] {
-        let ops = DoneLedgerSim::new(SEED, level, InMemoryDoneLedger::new()).run(OPS, 0).ops_executed;
+        let ops = Sim::<P, S>::new(SEED, level, S::default()).run(OPS, 0).ops_executed;
         group.throughput(Throughput::Elements(ops as u64));
         group.bench_with_input(BenchmarkId::new("checked", level), &level, |b, &level| {
-            b.iter(|| black_box(DoneLedgerSim::new(SEED, level, InMemoryDoneLedger::new()).run(OPS, 0)));
+            b.iter(|| black_box(Sim::<P, S>::new(SEED, level, S::default()).run(OPS, 0)));
         });
     }
+}
+
+fn done_ledger(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sim_done_ledger");
+    checked::<DoneLedgerPlugin, InMemoryDoneLedger>(&mut group);
 
     // The sunny workload without the harness: same ops, bare store.
     let mut generator = DoneLedgerSim::new(SEED, FaultLevel::SunnyDay, InMemoryDoneLedger::new());
@@ -34,21 +43,17 @@ fn done_ledger(c: &mut Criterion) {
             let ledger = InMemoryDoneLedger::new();
             for op in &workload {
                 match op {
-                    DoneLedgerSimOp::BatchUpsert { records } => {
+                    SimOp::Store(DoneLedgerStoreOp::BatchUpsert { records }) => {
                         black_box(ledger.batch_upsert(records).and_then(CommitHandle::wait).ok());
                     }
-                    DoneLedgerSimOp::BatchGet { ovid_indices } => {
+                    SimOp::Store(DoneLedgerStoreOp::BatchGet { ovid_indices }) => {
                         let k = keys[0];
                         let hashes: Vec<_> = ovid_indices.iter().map(|i| keys[i % keys.len()].ovid_hash()).collect();
                         black_box(ledger.batch_get(k.tenant_id(), k.policy_hash(), &hashes).ok());
                     }
-                    DoneLedgerSimOp::ReleaseOldest => {
-                        drop(black_box(ledger.release_next(gossip_persistence::CompletionOrder::OldestFirst)))
-                    }
-                    DoneLedgerSimOp::ReleaseNewest => {
-                        drop(black_box(ledger.release_next(gossip_persistence::CompletionOrder::NewestFirst)))
-                    }
-                    DoneLedgerSimOp::ReleaseAll { order } => drop(black_box(ledger.release_all(*order))),
+                    SimOp::ReleaseOldest => drop(black_box(ledger.release_next(CompletionOrder::OldestFirst))),
+                    SimOp::ReleaseNewest => drop(black_box(ledger.release_next(CompletionOrder::NewestFirst))),
+                    SimOp::ReleaseAll { order } => drop(black_box(ledger.release_all(*order))),
                     _ => {}
                 }
             }
@@ -60,13 +65,7 @@ fn done_ledger(c: &mut Criterion) {
 
 fn findings(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim_findings");
-    for level in [FaultLevel::SunnyDay, FaultLevel::Stormy] {
-        let ops = FindingsSim::new(SEED, level, InMemoryFindingsSink::new()).run(OPS, 0).ops_executed;
-        group.throughput(Throughput::Elements(ops as u64));
-        group.bench_with_input(BenchmarkId::new("checked", level), &level, |b, &level| {
-            b.iter(|| black_box(FindingsSim::new(SEED, level, InMemoryFindingsSink::new()).run(OPS, 0)));
-        });
-    }
+    checked::<FindingsPlugin, InMemoryFindingsSink>(&mut group);
     group.finish();
 }
 

@@ -14,6 +14,7 @@ use gossip_persistence::{
 pub trait SuiteLedger:
     DoneLedger<Error = Self::E> + DoneLedgerInspect + StoreControl<ControlError = Self::E> + Clone + Send + Sync + 'static
 {
+    /// The store's one error type, for writes, reads and controls alike.
     type E: BackendError;
 }
 
@@ -41,6 +42,7 @@ pub trait SuiteSink:
     + Sync
     + 'static
 {
+    /// The store's one error type, for writes, reads and controls alike.
     type E: BackendError;
 }
 
@@ -60,12 +62,16 @@ where
 
 /// A factory of fresh, empty stores (each check starts from nothing).
 pub trait Backend: Send + Sync {
+    /// The backend's done-ledger.
     type Ledger: SuiteLedger;
+    /// The backend's findings sink.
     type Sink: SuiteSink;
 
     /// Short name for reports, e.g. "native" or "component".
     fn name(&self) -> &str;
+    /// A fresh, empty ledger in auto-complete mode.
     fn new_ledger(&self) -> anyhow::Result<Self::Ledger>;
+    /// A fresh, empty sink in auto-complete mode.
     fn new_sink(&self) -> anyhow::Result<Self::Sink>;
 
     /// Whether its stores implement the test machinery for real: completion
@@ -77,6 +83,14 @@ pub trait Backend: Send + Sync {
     /// and the simulation refuses to run (see [`crate::sim::require_testing`]).
     fn supports_testing(&self) -> bool {
         true
+    }
+
+    /// A fresh ledger small enough to fill in a check (tens of megabytes:
+    /// e.g. a component under a tight memory cap), for the capacity check;
+    /// `None` (the default) when the backend cannot bound a store, and the
+    /// check is then reported as skipped.
+    fn new_bounded_ledger(&self) -> Option<anyhow::Result<Self::Ledger>> {
+        None
     }
 }
 

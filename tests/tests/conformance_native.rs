@@ -17,8 +17,8 @@ use gossip_persistence::{
     InMemoryFindingsSink, MAX_PAGE_SIZE, PendingWriteId, StoreControl, StoreError, TrackedHandle,
 };
 use gossip_suite::conformance::{
-    CheckFailure, CheckStatus, ConformanceReport, NEEDS_TESTING, REFERENCE_GROUPS, check_list, find_leak,
-    run_conformance, run_selected,
+    CheckFailure, CheckStatus, ConformanceReport, NEEDS_BOUNDED, NEEDS_TESTING, REFERENCE_GROUPS, check_list,
+    find_leak, run_conformance, run_selected,
 };
 use gossip_suite::sim::sweep::{SimMode, SimRunSpec, SimStore};
 use gossip_suite::sim::{FaultLevel, TestingUnsupported, require_testing};
@@ -36,7 +36,7 @@ fn native_backend_passes_every_check() {
 }
 
 /// The size of the suite; a new check changes it on purpose.
-const CHECK_COUNT: usize = 51;
+const CHECK_COUNT: usize = 52;
 
 #[test]
 fn the_suite_has_the_expected_checks_and_testing_needs() {
@@ -58,8 +58,8 @@ fn the_suite_has_the_expected_checks_and_testing_needs() {
         .map(String::from),
     );
     assert_eq!(testing, expected);
-    // The reference checks, the limits and the paging hold every backend.
-    for group in ["done-ledger", "findings", "redaction", "limits", "isolation", "paging"] {
+    // The reference checks, the limits, the paging and capacity hold every backend.
+    for group in ["done-ledger", "findings", "redaction", "limits", "isolation", "paging", "capacity"] {
         assert!(checks.iter().filter(|c| c.group == group).all(|c| !c.needs_testing), "{group}");
     }
 }
@@ -84,10 +84,16 @@ fn reference_groups_have_the_reference_check_counts() {
             "completion",
             "faults",
             "replay",
-            "paging"
+            "paging",
+            "capacity"
         ]
     );
-    assert!(counts.iter().all(|g| g.passed == g.total), "{counts:?}");
+    // Everything ran and passed but the capacity check: native stores
+    // cannot be bounded, so it is skipped with its reason.
+    assert!(counts.iter().all(|g| g.passed + g.skipped == g.total && g.failed == 0), "{counts:?}");
+    let capacity = report.outcome("capacity", "done-ledger-fill").expect("listed");
+    assert_eq!(capacity.skip_reason(), Some(NEEDS_BOUNDED));
+    assert_eq!(report.skipped_count(), 1);
 }
 
 #[test]
@@ -252,14 +258,19 @@ fn a_backend_without_testing_skips_the_testing_checks_and_passes_the_rest() {
             assert_eq!(outcome.status, CheckStatus::Skipped { reason: NEEDS_TESTING.to_owned() }, "{}", outcome.id());
             assert_eq!(outcome.skip_reason(), Some(NEEDS_TESTING));
             assert!(outcome.skipped() && !outcome.passed() && !outcome.failed());
+        } else if check.needs_bounded {
+            // Native stores cannot be bounded: the capacity check is skipped.
+            assert_eq!(outcome.skip_reason(), Some(NEEDS_BOUNDED), "{}", outcome.id());
         } else {
             assert!(outcome.passed(), "{} did not pass: {}", outcome.id(), outcome.detail);
         }
     }
     let testing = check_list().iter().filter(|c| c.needs_testing).count();
-    assert_eq!(report.skipped_count(), testing);
-    assert_eq!(report.passed_count(), CHECK_COUNT - testing);
-    assert_eq!(report.ran_count(), CHECK_COUNT - testing);
+    let bounded = check_list().iter().filter(|c| c.needs_bounded).count();
+    assert_eq!(bounded, 1);
+    assert_eq!(report.skipped_count(), testing + bounded);
+    assert_eq!(report.passed_count(), CHECK_COUNT - testing - bounded);
+    assert_eq!(report.ran_count(), CHECK_COUNT - testing - bounded);
     for (group, count) in REFERENCE_GROUPS {
         assert_eq!(report.count_in(group), count, "group {group}");
     }
@@ -273,8 +284,9 @@ fn a_backend_without_testing_skips_the_testing_checks_and_passes_the_rest() {
     assert!(table.contains(&format!("skipped {testing} on no-testing: {NEEDS_TESTING}")), "{table}");
     assert!(
         table.contains(&format!(
-            "{} of {CHECK_COUNT} checks passed, 0 failed, {testing} skipped",
-            CHECK_COUNT - testing
+            "{} of {CHECK_COUNT} checks passed, 0 failed, {} skipped",
+            CHECK_COUNT - testing - bounded,
+            testing + bounded
         )),
         "{table}"
     );

@@ -1,6 +1,6 @@
 //! The done-ledger simulation on the native store: the reference's harness,
-//! invariant and oracle unit tests (§4.2–§4.4), its sweeps and proptest state
-//! machine (§4.5), and determinism of the event log.
+//! invariant and oracle unit tests (§4.2–§4.4) and its proptest state machine
+//! (§4.5). The sweeps every store runs are in `sim_sweeps.rs`.
 
 use std::collections::BTreeSet;
 
@@ -13,23 +13,30 @@ use gossip_persistence::{CommitHandle, CompletionOrder, DoneLedger, InMemoryDone
 use gossip_suite::sim::done_ledger::harness::{PROPTEST_OVID_POOL_SIZE, RecordSpec};
 use gossip_suite::sim::done_ledger::invariants::{check_provenance_fidelity, check_receipt_accuracy};
 use gossip_suite::sim::done_ledger::{
-    DoneLedgerInvariantChecker, DoneLedgerInvariantViolation as V, DoneLedgerOracle, DoneLedgerSim, DoneLedgerSimEvent,
-    DoneLedgerSimEventKind as Kind, DoneLedgerSimOp as Op,
+    DoneLedgerInvariantChecker, DoneLedgerInvariantViolation as V, DoneLedgerOracle, DoneLedgerOutcome, DoneLedgerSim,
+    DoneLedgerSimEvent as Event, DoneLedgerSimEventKind as Kind, DoneLedgerSimOp as Op, DoneLedgerStoreKind,
+    DoneLedgerStoreOp as LedgerOp,
 };
 use gossip_suite::sim::{FaultLevel, PersistenceSim};
 use proptest::prelude::*;
 
 mod common;
 
-use common::sim::{
-    NativeSim, SUNNY_DAY_OPS, assert_clean, assert_deterministic, radioactive_smoke, radioactive_sweep, stormy_sweep,
-    swizzle_clog_sweep,
-};
+use common::sim::assert_clean;
+use common::state_machine::{arb_control, check_state_machine, run_fault_prefix};
 
 type Sim = DoneLedgerSim<InMemoryDoneLedger>;
 
 fn sim(seed: u64, level: FaultLevel) -> Sim {
-    Sim::native(seed, level)
+    Sim::new(seed, level, InMemoryDoneLedger::new())
+}
+
+fn upsert(records: Vec<DoneLedgerRecord>) -> Op {
+    Op::Store(LedgerOp::BatchUpsert { records })
+}
+
+fn get(ovid_indices: Vec<usize>) -> Op {
+    Op::Store(LedgerOp::BatchGet { ovid_indices })
 }
 
 // ---- shared record helpers (for the invariant and oracle unit tests) ----
@@ -76,7 +83,7 @@ fn sunny_day_exercises_multiple_event_kinds() {
     let report = sim(123, FaultLevel::SunnyDay).run(200, 50);
     assert_clean(&report);
     assert!(report.event_counts.contains_key(&Kind::UpsertCommitted));
-    assert!(report.event_counts.contains_key(&Kind::GetOk));
+    assert!(report.event_counts.contains_key(&Kind::Store(DoneLedgerStoreKind::GetOk)));
 }
 
 #[test]
@@ -84,50 +91,51 @@ fn stormy_run_completes_without_violations() {
     assert_clean(&sim(42, FaultLevel::Stormy).run(200, 100));
 }
 
+/// Steps an upsert of one random record, which must report no violation.
+fn step_random_record(sim: &mut Sim) -> Event {
+    let record = sim.generate_random_record();
+    let (event, violations) = sim.step(upsert(vec![record]));
+    assert!(violations.is_empty(), "{violations:?}");
+    event
+}
+
 #[test]
 fn step_executes_single_op() {
     let mut sim = sim(99, FaultLevel::SunnyDay);
-    let record = sim.generate_random_record();
-    let (event, violations) = sim.step(Op::BatchUpsert { records: vec![record] });
-    assert!(matches!(event, DoneLedgerSimEvent::UpsertCommitted { .. }), "{event:?}");
-    assert!(violations.is_empty(), "{violations:?}");
+    let event = step_random_record(&mut sim);
+    assert!(matches!(event, Event::UpsertCommitted { .. }), "{event:?}");
     assert_eq!(sim.ops_executed(), 1);
+}
+
+/// A fresh sunny simulation of `seed` that stepped `fault`, then one
+/// random record: the simulation and that record's event.
+fn after_fault(seed: u64, fault: Op) -> (Sim, Event) {
+    let mut sim = sim(seed, FaultLevel::SunnyDay);
+    assert_eq!(sim.step(fault).0, Event::FaultConfigured);
+    let event = step_random_record(&mut sim);
+    (sim, event)
 }
 
 #[test]
 fn fault_injection_exercises_submit_failure() {
-    let mut sim = sim(77, FaultLevel::SunnyDay);
-    let (event, _) = sim.step(Op::InjectSubmitFailure { count: 1 });
-    assert_eq!(event, DoneLedgerSimEvent::FaultConfigured);
-    let record = sim.generate_random_record();
-    let (event, violations) = sim.step(Op::BatchUpsert { records: vec![record] });
-    assert_eq!(event, DoneLedgerSimEvent::UpsertSubmitFailed);
-    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(after_fault(77, Op::InjectSubmitFailure { count: 1 }).1, Event::UpsertSubmitFailed);
 }
 
 #[test]
 fn fault_injection_exercises_delayed_write() {
-    let mut sim = sim(88, FaultLevel::SunnyDay);
-    sim.step(Op::InjectDelay { count: 1 });
-    let record = sim.generate_random_record();
-    let (event, violations) = sim.step(Op::BatchUpsert { records: vec![record] });
-    assert!(matches!(event, DoneLedgerSimEvent::UpsertPending { .. }), "{event:?}");
-    assert!(violations.is_empty(), "{violations:?}");
+    let (mut sim, event) = after_fault(88, Op::InjectDelay { count: 1 });
+    assert!(matches!(event, Event::UpsertPending { .. }), "{event:?}");
     assert_eq!(sim.pending_batch_count(), 1);
     let (event, violations) = sim.step(Op::ReleaseOldest);
-    assert!(matches!(event, DoneLedgerSimEvent::Released { .. }), "{event:?}");
+    assert!(matches!(event, Event::Released { .. }), "{event:?}");
     assert!(violations.is_empty(), "{violations:?}");
     assert_eq!(sim.pending_batch_count(), 0);
 }
 
 #[test]
 fn commit_failure_at_auto_complete_emits_distinct_event() {
-    let mut sim = sim(99, FaultLevel::SunnyDay);
-    sim.step(Op::InjectCommitFailure { count: 1 });
-    let record = sim.generate_random_record();
-    let (event, violations) = sim.step(Op::BatchUpsert { records: vec![record] });
-    assert!(matches!(event, DoneLedgerSimEvent::UpsertCommitFailed { .. }), "{event:?}");
-    assert!(violations.is_empty(), "{violations:?}");
+    let event = after_fault(99, Op::InjectCommitFailure { count: 1 }).1;
+    assert!(matches!(event, Event::UpsertCommitFailed { .. }), "{event:?}");
 }
 
 #[test]
@@ -146,11 +154,11 @@ fn release_all_newest_first_oracle_matches_ledger_order() {
         DoneLedgerRecord::try_new(k, DoneLedgerStatus::ScannedClean, 100, 0, p, None).unwrap()
     };
     for run in [100, 200] {
-        let (event, _) = sim.step(Op::BatchUpsert { records: vec![build(run)] });
-        assert!(matches!(event, DoneLedgerSimEvent::UpsertPending { .. }), "{event:?}");
+        let (event, _) = sim.step(upsert(vec![build(run)]));
+        assert!(matches!(event, Event::UpsertPending { .. }), "{event:?}");
     }
     let (event, violations) = sim.step(Op::ReleaseAll { order: CompletionOrder::NewestFirst });
-    assert_eq!(event, DoneLedgerSimEvent::ReleasedAll { count: 2, committed: 2, failed: 0 });
+    assert_eq!(event, Event::ReleasedAll { count: 2, committed: 2, failed: 0 });
     assert!(violations.is_empty(), "{violations:?}");
     assert!(sim.check_convergence().is_empty());
 }
@@ -158,12 +166,19 @@ fn release_all_newest_first_oracle_matches_ledger_order() {
 #[test]
 fn read_consistency_detects_oracle_ledger_divergence() {
     let mut sim = sim(1, FaultLevel::SunnyDay);
-    let record = sim.build_record(0, DoneLedgerStatus::ScannedClean, 100, 0, 500, 600);
+    let record = sim.build_test_record(&RecordSpec {
+        ovid_index: 0,
+        status: DoneLedgerStatus::ScannedClean,
+        bytes_scanned: 100,
+        findings_count: 0,
+        started_at: 500,
+        duration: 100,
+    });
     let fake = PendingWriteId::from_raw(9999);
     sim.oracle_mut().submit(fake, vec![record]);
     assert!(sim.oracle_mut().commit(fake));
-    let (event, violations) = sim.step(Op::BatchGet { ovid_indices: vec![0] });
-    assert!(matches!(event, DoneLedgerSimEvent::GetOk { .. }));
+    let (event, violations) = sim.step(get(vec![0]));
+    assert!(matches!(event, Event::Store(DoneLedgerOutcome::GetOk { .. })));
     assert!(
         matches!(violations.as_slice(), [V::ReadConsistency { oracle: Some(_), actual: None, .. }]),
         "{violations:?}"
@@ -180,35 +195,30 @@ fn deterministic_replay_produces_same_report() {
     assert_eq!(a.converged, b.converged);
 }
 
-#[test]
-fn two_runs_of_one_seed_produce_identical_event_logs() {
-    assert_deterministic::<Sim>();
-}
-
 // ---- §4.3 invariants ----
+
+/// Commits a clean record of key 3 to a fresh ledger and runs the
+/// post-commit checks, with the checker's memory primed by `prime`.
+fn check_fresh_commit(prime: impl FnOnce(&mut DoneLedgerInvariantChecker)) -> Vec<V> {
+    let ledger = InMemoryDoneLedger::new();
+    let mut checker = DoneLedgerInvariantChecker::new();
+    prime(&mut checker);
+    let r = record(3, DoneLedgerStatus::ScannedClean, 100, 0, 1, 10, 20);
+    let receipt = commit(&ledger, std::slice::from_ref(&r));
+    checker.check_after_committed_upsert(&ledger, std::slice::from_ref(&r), &receipt, &[])
+}
 
 #[test]
 fn i1_detects_status_rank_regression() {
-    let ledger = InMemoryDoneLedger::new();
-    let mut checker = DoneLedgerInvariantChecker::new();
-    let r = record(3, DoneLedgerStatus::ScannedClean, 100, 0, 1, 10, 20);
-    let receipt = commit(&ledger, std::slice::from_ref(&r));
-    assert!(checker.check_after_committed_upsert(&ledger, std::slice::from_ref(&r), &receipt, &[None]).is_empty());
-    checker.set_prev_rank(key(3), DoneLedgerStatus::ScannedWithFindings.rank());
-    let receipt = commit(&ledger, std::slice::from_ref(&r));
-    let v = checker.check_after_committed_upsert(&ledger, std::slice::from_ref(&r), &receipt, &[]);
+    assert_eq!(check_fresh_commit(|_| {}), Vec::new());
+    let v = check_fresh_commit(|checker| checker.set_prev_rank(key(3), DoneLedgerStatus::ScannedWithFindings.rank()));
     assert!(matches!(v.as_slice(), [V::StatusMonotonicity { prev_rank: 11, current_rank: 10, .. }]), "{v:?}");
     assert!(v[0].to_string().starts_with("I1 StatusMonotonicity"));
 }
 
 #[test]
 fn i2_detects_bytes_regression() {
-    let ledger = InMemoryDoneLedger::new();
-    let mut checker = DoneLedgerInvariantChecker::new();
-    let r = record(3, DoneLedgerStatus::ScannedClean, 100, 0, 1, 10, 20);
-    checker.set_prev_bytes(key(3), 1000);
-    let receipt = commit(&ledger, std::slice::from_ref(&r));
-    let v = checker.check_after_committed_upsert(&ledger, std::slice::from_ref(&r), &receipt, &[]);
+    let v = check_fresh_commit(|checker| checker.set_prev_bytes(key(3), 1000));
     assert!(matches!(v.as_slice(), [V::BytesScanMonotonicity { prev_bytes: 1000, current_bytes: 100, .. }]), "{v:?}");
     assert!(v[0].to_string().starts_with("I2 "));
 }
@@ -375,56 +385,13 @@ fn verify_convergence_passes_when_synced() {
     assert!(oracle.verify_convergence(&ledger).is_empty());
 }
 
-// ---- §4.5 sweeps ----
-
-#[test]
-fn done_ledger_sim_sunny_day() {
-    assert_clean(&sim(0, FaultLevel::SunnyDay).run(SUNNY_DAY_OPS, 0));
-}
-
-#[test]
-fn done_ledger_sim_stormy_sweep() {
-    let summary = stormy_sweep::<Sim>();
-    eprintln!("stormy sweep: {summary}");
-}
-
-#[test]
-fn done_ledger_sim_swizzle_clog_sweep() {
-    let summary = swizzle_clog_sweep::<Sim>(FaultLevel::SunnyDay);
-    assert!(summary.count(Kind::UpsertPending) > 0, "{summary}");
-    assert!(summary.count(Kind::ReleasedCommitFailed) > 0, "{summary}");
-    assert!(summary.count(Kind::Released) > 0, "{summary}");
-}
-
-#[test]
-fn done_ledger_sim_swizzle_clog_stormy_sweep() {
-    swizzle_clog_sweep::<Sim>(FaultLevel::Stormy);
-}
-
-#[test]
-fn done_ledger_sim_radioactive_smoke() {
-    radioactive_smoke::<Sim>();
-}
-
-#[test]
-#[ignore = "50 seeds x 1000 radioactive ops; run with --ignored"]
-fn done_ledger_sim_radioactive() {
-    radioactive_sweep::<Sim>();
-}
-
 // ---- §4.5 proptest state machine ----
 
 #[derive(Debug, Clone)]
 enum ProptestOp {
     BatchUpsert(Vec<RecordSpec>),
     BatchGet(Vec<usize>),
-    ReleaseOldest,
-    ReleaseNewest,
-    ReleaseAll(CompletionOrder),
-    ReleaseSpecific(u64),
-    InjectSubmitFailure(usize),
-    InjectCommitFailure(usize),
-    InjectDelay(usize),
+    Control(Op),
 }
 
 fn arb_record_spec() -> impl Strategy<Value = RecordSpec> {
@@ -445,25 +412,16 @@ fn arb_proptest_op() -> impl Strategy<Value = ProptestOp> {
     prop_oneof![
         6 => prop::collection::vec(arb_record_spec(), 1..=10).prop_map(ProptestOp::BatchUpsert),
         3 => prop::collection::vec(0..PROPTEST_OVID_POOL_SIZE, 1..=10).prop_map(ProptestOp::BatchGet),
-        1 => Just(ProptestOp::ReleaseOldest),
-        1 => Just(ProptestOp::ReleaseNewest),
-        2 => prop_oneof![Just(CompletionOrder::OldestFirst), Just(CompletionOrder::NewestFirst)].prop_map(ProptestOp::ReleaseAll),
-        1 => (1u64..=64).prop_map(ProptestOp::ReleaseSpecific),
-        1 => (1usize..=2).prop_map(ProptestOp::InjectSubmitFailure),
-        1 => (1usize..=2).prop_map(ProptestOp::InjectCommitFailure),
-        1 => (1usize..=3).prop_map(ProptestOp::InjectDelay),
+        8 => arb_control().prop_map(ProptestOp::Control),
     ]
 }
 
-fn arb_level() -> impl Strategy<Value = FaultLevel> {
-    prop_oneof![Just(FaultLevel::SunnyDay), Just(FaultLevel::Stormy), Just(FaultLevel::Radioactive)]
-}
-
-fn to_sim_op(sim: &mut DoneLedgerSim<InMemoryDoneLedger>, op: &ProptestOp, seen: &mut BTreeSet<usize>) -> Op {
+/// `seen` holds the pool keys this case wrote to.
+fn to_sim_op(sim: &mut Sim, op: &ProptestOp, seen: &mut BTreeSet<usize>) -> Op {
     match op {
         ProptestOp::BatchUpsert(specs) => {
             seen.extend(specs.iter().map(|s| s.ovid_index));
-            Op::BatchUpsert { records: specs.iter().map(|s| sim.build_test_record(s)).collect() }
+            upsert(specs.iter().map(|s| sim.build_test_record(s)).collect())
         }
         ProptestOp::BatchGet(indices) => {
             let seen_sorted: Vec<usize> = seen.iter().copied().collect();
@@ -479,20 +437,15 @@ fn to_sim_op(sim: &mut DoneLedgerSim<InMemoryDoneLedger>, op: &ProptestOp, seen:
                     }
                 })
                 .collect();
-            Op::BatchGet { ovid_indices }
+            get(ovid_indices)
         }
-        ProptestOp::ReleaseOldest => Op::ReleaseOldest,
-        ProptestOp::ReleaseNewest => Op::ReleaseNewest,
-        ProptestOp::ReleaseAll(order) => Op::ReleaseAll { order: *order },
-        ProptestOp::ReleaseSpecific(raw) => Op::ReleaseSpecific { op_id: PendingWriteId::from_raw(*raw) },
-        ProptestOp::InjectSubmitFailure(n) => Op::InjectSubmitFailure { count: *n },
-        ProptestOp::InjectCommitFailure(n) => Op::InjectCommitFailure { count: *n },
-        ProptestOp::InjectDelay(n) => Op::InjectDelay { count: *n },
+        ProptestOp::Control(op) => op.clone(),
     }
 }
 
-/// Every case starts with delay → commit failure → successful retry.
-fn run_fault_prefix(sim: &mut DoneLedgerSim<InMemoryDoneLedger>) {
+/// Every case starts with delay → commit failure → successful retry of one
+/// record on pool key 0.
+fn done_ledger_fault_prefix(sim: &mut Sim) {
     let spec = RecordSpec {
         ovid_index: 0,
         status: DoneLedgerStatus::ScannedWithFindings,
@@ -501,53 +454,21 @@ fn run_fault_prefix(sim: &mut DoneLedgerSim<InMemoryDoneLedger>) {
         started_at: 10,
         duration: 5,
     };
-    let expect = |sim: &mut DoneLedgerSim<InMemoryDoneLedger>, op: Op, check: &dyn Fn(&DoneLedgerSimEvent) -> bool| {
-        let (event, violations) = sim.step(op.clone());
-        assert!(violations.is_empty(), "prefix {op}: {violations:?}");
-        assert!(check(&event), "prefix {op}: unexpected {event:?}");
-    };
-    let get0 = |sim: &DoneLedgerSim<InMemoryDoneLedger>| -> Op {
-        let _ = sim;
-        Op::BatchGet { ovid_indices: vec![0] }
-    };
-    expect(sim, Op::InjectDelay { count: 1 }, &|e| *e == DoneLedgerSimEvent::FaultConfigured);
-    let first = sim.build_test_record(&spec);
-    expect(sim, Op::BatchUpsert { records: vec![first] }, &|e| matches!(e, DoneLedgerSimEvent::UpsertPending { .. }));
-    let op = get0(sim);
-    expect(sim, op, &|e| matches!(e, DoneLedgerSimEvent::GetOk { results } if results.as_slice() == [None]));
-    expect(sim, Op::InjectCommitFailure { count: 1 }, &|e| *e == DoneLedgerSimEvent::FaultConfigured);
-    expect(sim, Op::ReleaseOldest, &|e| matches!(e, DoneLedgerSimEvent::ReleasedCommitFailed { .. }));
-    let op = get0(sim);
-    expect(sim, op, &|e| matches!(e, DoneLedgerSimEvent::GetOk { results } if results.as_slice() == [None]));
-    let retry = sim.build_test_record(&spec);
-    expect(sim, Op::BatchUpsert { records: vec![retry] }, &|e| matches!(e, DoneLedgerSimEvent::UpsertCommitted { .. }));
-    let op = get0(sim);
-    expect(sim, op, &|e| matches!(e, DoneLedgerSimEvent::GetOk { results } if matches!(results.as_slice(), [Some(_)])));
-    assert_eq!(sim.pending_batch_count(), 0);
+    let (first, retry) = (sim.build_test_record(&spec), sim.build_test_record(&spec));
+    let read = |results: fn(&[Option<DoneLedgerRecord>]) -> bool| move |e: &Event| matches!(e, Event::Store(DoneLedgerOutcome::GetOk { results: r }) if results(r));
+    let unseen = read(|r| r == [None]);
+    let seen = read(|r| matches!(r, [Some(_)]));
+    run_fault_prefix(
+        sim,
+        LedgerOp::BatchUpsert { records: vec![first] },
+        LedgerOp::BatchUpsert { records: vec![retry] },
+        LedgerOp::BatchGet { ovid_indices: vec![0] },
+        &unseen,
+        &seen,
+    );
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, max_shrink_iters: 10_000, ..ProptestConfig::default() })]
-
-    #[test]
-    fn prop_done_ledger_state_machine(
-        seed in any::<u64>(),
-        level in arb_level(),
-        ops in prop::collection::vec(arb_proptest_op(), 100..150),
-    ) {
-        let mut sim = sim(seed, level);
-        run_fault_prefix(&mut sim);
-        let mut seen = BTreeSet::new();
-        for (step, op) in ops.iter().enumerate() {
-            let sim_op = to_sim_op(&mut sim, op, &mut seen);
-            let (_, violations) = sim.step(sim_op.clone());
-            prop_assert!(violations.is_empty(), "seed {seed} level {level} step {step} op {sim_op}: {violations:?}");
-        }
-        if sim.pending_batch_count() > 0 {
-            let (_, violations) = sim.step(Op::ReleaseAll { order: CompletionOrder::OldestFirst });
-            prop_assert!(violations.is_empty(), "final drain: {violations:?}");
-        }
-        let convergence = sim.check_convergence();
-        prop_assert!(convergence.is_empty(), "seed {seed} level {level}: {convergence:?}");
-    }
+#[test]
+fn prop_done_ledger_state_machine() {
+    check_state_machine(done_ledger_fault_prefix, arb_proptest_op(), to_sim_op);
 }

@@ -1,17 +1,17 @@
-//! The findings-sink simulation on the native store: sweeps at every fault
-//! level, swizzle-clog, the proptest state machine, determinism, and unit
-//! tests of its oracle and invariant checker.
+//! The findings-sink simulation on the native store: the sunny sweep over
+//! every fault-free path, harness steps, the proptest state machine, and
+//! unit tests of its oracle and invariant checker. The sweeps every store
+//! runs are in `sim_sweeps.rs`.
 
 use gossip_persistence::findings::FindingsCommitReceipt;
 use gossip_persistence::{
-    CommitHandle, CompletionOrder, FindingsSink, InMemoryFindingsSink, PendingWriteId, PersistenceInputError,
-    StoreError,
+    CommitHandle, FindingsSink, InMemoryFindingsSink, PendingWriteId, PersistenceInputError, StoreError,
 };
 use gossip_suite::sim::findings::universe::{OCCURRENCES_PER_TENANT, TENANTS};
 use gossip_suite::sim::findings::{
-    BatchShape, BatchSpec, ConflictLayer, FindingsInvariantChecker, FindingsInvariantViolation as F, FindingsOracle,
-    FindingsSim, FindingsSimEvent as Event, FindingsSimEventKind as Kind, FindingsSimOp as Op, Pick, Row, Sighting,
-    SimBatch,
+    BatchShape, BatchSpec, ConflictLayer, FindingsCommit, FindingsInvariantChecker, FindingsInvariantViolation as F,
+    FindingsOracle, FindingsOutcome as Outcome, FindingsSim, FindingsSimEvent as Event, FindingsSimEventKind as Kind,
+    FindingsSimOp as Op, FindingsStoreOp as SinkOp, Pick, Rejection, Row, Sighting, SimBatch,
 };
 use gossip_suite::sim::sweep::run_seed_sweep;
 use gossip_suite::sim::{FaultLevel, PersistenceSim};
@@ -19,15 +19,17 @@ use proptest::prelude::*;
 
 mod common;
 
-use common::sim::{
-    NativeSim, SUNNY_DAY_OPS, assert_clean, assert_deterministic, assert_sweep_clean, radioactive_smoke,
-    radioactive_sweep, stormy_sweep, swizzle_clog_sweep,
-};
+use common::sim::{SUNNY_DAY_OPS, assert_sweep_clean};
+use common::state_machine::{arb_control, check_state_machine, run_fault_prefix};
 
 type Sim = FindingsSim<InMemoryFindingsSink>;
 
 fn sim(seed: u64, level: FaultLevel) -> Sim {
-    Sim::native(seed, level)
+    Sim::new(seed, level, InMemoryFindingsSink::new())
+}
+
+fn upsert(batch: SimBatch) -> Op {
+    Op::Store(SinkOp::Upsert { batch })
 }
 
 fn sighting(seen_at: u64, location: Option<usize>) -> Sighting {
@@ -45,59 +47,11 @@ fn spec(shape: BatchShape, picks: Vec<Pick>) -> BatchSpec {
 // ---- sweeps ----
 
 #[test]
-fn findings_sim_sunny_day() {
-    let report = sim(0, FaultLevel::SunnyDay).run(SUNNY_DAY_OPS, 0);
-    assert_clean(&report);
-    assert!(report.event_counts.get(&Kind::UpsertCommitted).copied().unwrap_or(0) > 0);
-}
-
-#[test]
 fn findings_sim_sunny_sweep_reaches_every_fault_free_path() {
     let summary = run_seed_sweep(0..20, |seed| Ok(sim(seed, FaultLevel::SunnyDay).run(SUNNY_DAY_OPS, 50)));
     assert_sweep_clean(&summary);
     let missing: Vec<Kind> = summary.missing_kinds().into_iter().filter(|k| !k.needs_faults()).collect();
     assert!(missing.is_empty(), "never reached {missing:?}\n{summary}");
-}
-
-#[test]
-fn findings_sim_stormy_sweep() {
-    let summary = stormy_sweep::<Sim>();
-    eprintln!("findings stormy sweep: {summary}");
-}
-
-#[test]
-fn findings_sim_swizzle_clog_sweep() {
-    let summary = swizzle_clog_sweep::<Sim>(FaultLevel::SunnyDay);
-    for kind in [
-        Kind::UpsertPending,
-        Kind::Released,
-        Kind::ReleasedCommitFailed,
-        Kind::OrphanOccurrence,
-        Kind::OrphanObservation,
-    ] {
-        assert!(summary.count(kind) > 0, "{kind:?} never happened\n{summary}");
-    }
-}
-
-#[test]
-fn findings_sim_swizzle_clog_stormy_sweep() {
-    swizzle_clog_sweep::<Sim>(FaultLevel::Stormy);
-}
-
-#[test]
-fn findings_sim_radioactive_smoke() {
-    radioactive_smoke::<Sim>();
-}
-
-#[test]
-#[ignore = "50 seeds x 1000 radioactive ops; run with --ignored"]
-fn findings_sim_radioactive() {
-    radioactive_sweep::<Sim>();
-}
-
-#[test]
-fn two_runs_of_one_seed_produce_identical_event_logs() {
-    assert_deterministic::<Sim>();
 }
 
 // ---- harness steps ----
@@ -106,26 +60,23 @@ fn two_runs_of_one_seed_produce_identical_event_logs() {
 fn orphan_is_refused_then_accepted_once_its_parent_is_durable() {
     let mut sim = sim(7, FaultLevel::SunnyDay);
     let children = sim.build_batch(&spec(BatchShape::Children, vec![pick(0, 5)]));
-    let (event, v) = sim.step(Op::Upsert { batch: children.clone() });
+    let (event, v) = sim.step(upsert(children.clone()));
     assert!(v.is_empty(), "{v:?}");
     assert!(
-        matches!(
-            event,
-            Event::UpsertIntegrityFailed { reason: gossip_suite::sim::findings::Rejection::MissingFinding, .. }
-        ),
+        matches!(event, Event::Store(Outcome::UpsertIntegrityFailed { reason: Rejection::MissingFinding, .. })),
         "{event:?}"
     );
     let parent = sim.build_batch(&spec(BatchShape::FullChain, vec![Pick { occurrence: 0, policy: 0, sighting: None }]));
-    let (event, v) = sim.step(Op::Upsert { batch: parent });
+    let (event, v) = sim.step(upsert(parent));
     assert!(v.is_empty(), "{v:?}");
     assert!(
-        matches!(event, Event::UpsertCommitted { receipt, .. } if receipt == FindingsCommitReceipt::new(1, 1, 0)),
+        matches!(event, Event::UpsertCommitted { receipt: FindingsCommit { receipt, .. }, .. } if receipt == FindingsCommitReceipt::new(1, 1, 0)),
         "{event:?}"
     );
-    let (event, v) = sim.step(Op::Upsert { batch: children });
+    let (event, v) = sim.step(upsert(children));
     assert!(v.is_empty(), "{v:?}");
     assert!(
-        matches!(event, Event::UpsertCommitted { receipt, resighted: 0, .. } if receipt == FindingsCommitReceipt::new(0, 1, 1)),
+        matches!(event, Event::UpsertCommitted { receipt: FindingsCommit { receipt, resighted: 0 }, .. } if receipt == FindingsCommitReceipt::new(0, 1, 1)),
         "{event:?}"
     );
 }
@@ -134,11 +85,11 @@ fn orphan_is_refused_then_accepted_once_its_parent_is_durable() {
 fn resightings_merge_and_conflicts_are_refused() {
     let mut sim = sim(8, FaultLevel::SunnyDay);
     let first = sim.build_batch(&spec(BatchShape::FullChain, vec![pick(2, 10)]));
-    assert!(sim.step(Op::Upsert { batch: first }).1.is_empty());
+    assert!(sim.step(upsert(first)).1.is_empty());
     let later = Pick { occurrence: 2, policy: 0, sighting: Some(sighting(20, Some(1))) };
-    let (event, v) = sim.step(Op::Upsert { batch: sim.build_batch(&spec(BatchShape::Sightings, vec![later])) });
+    let (event, v) = sim.step(upsert(sim.build_batch(&spec(BatchShape::Sightings, vec![later]))));
     assert!(v.is_empty(), "{v:?}");
-    assert!(matches!(event, Event::UpsertCommitted { resighted: 1, .. }), "{event:?}");
+    assert!(matches!(event, Event::UpsertCommitted { receipt: FindingsCommit { resighted: 1, .. }, .. }), "{event:?}");
     for layer in [ConflictLayer::Finding, ConflictLayer::Occurrence, ConflictLayer::Observation] {
         let conflict = sim.build_batch(&BatchSpec {
             tenant: 0,
@@ -146,9 +97,9 @@ fn resightings_merge_and_conflicts_are_refused() {
             picks: vec![pick(2, 30)],
             salt: 4,
         });
-        let (event, v) = sim.step(Op::Upsert { batch: conflict });
+        let (event, v) = sim.step(upsert(conflict));
         assert!(v.is_empty(), "{v:?}");
-        assert!(matches!(event, Event::UpsertIntegrityFailed { .. }), "{layer:?}: {event:?}");
+        assert!(matches!(event, Event::Store(Outcome::UpsertIntegrityFailed { .. })), "{layer:?}: {event:?}");
     }
     let mut sim = sim;
     assert!(sim.check_convergence().is_empty());
@@ -159,9 +110,9 @@ fn invalid_batches_are_refused_at_submit() {
     let mut sim = sim(9, FaultLevel::SunnyDay);
     for shape in [BatchShape::MixedTenant, BatchShape::BadObservationId] {
         let batch = sim.build_batch(&spec(shape, vec![pick(1, 3)]));
-        let (event, v) = sim.step(Op::Upsert { batch });
+        let (event, v) = sim.step(upsert(batch));
         assert!(v.is_empty(), "{v:?}");
-        assert!(matches!(event, Event::UpsertRejected { .. }), "{shape:?}: {event:?}");
+        assert!(matches!(event, Event::Store(Outcome::UpsertRejected { .. })), "{shape:?}: {event:?}");
     }
 }
 
@@ -291,13 +242,7 @@ enum PropOp {
     Upsert(BatchSpec),
     Replay(usize),
     Read(Vec<(usize, usize, usize, usize)>),
-    ReleaseOldest,
-    ReleaseNewest,
-    ReleaseAll(CompletionOrder),
-    ReleaseSpecific(u64),
-    InjectSubmitFailure(usize),
-    InjectCommitFailure(usize),
-    InjectDelay(usize),
+    Control(Op),
 }
 
 /// Few occurrences, so batches collide on keys often.
@@ -336,80 +281,33 @@ fn arb_prop_op() -> impl Strategy<Value = PropOp> {
         6 => arb_spec().prop_map(PropOp::Upsert),
         1 => any::<usize>().prop_map(PropOp::Replay),
         3 => prop::collection::vec((0usize..3, 0..TENANTS, 0..OCCURRENCES_PER_TENANT, 0usize..2), 1..=6).prop_map(PropOp::Read),
-        1 => Just(PropOp::ReleaseOldest),
-        1 => Just(PropOp::ReleaseNewest),
-        2 => prop_oneof![Just(CompletionOrder::OldestFirst), Just(CompletionOrder::NewestFirst)].prop_map(PropOp::ReleaseAll),
-        1 => (1u64..=64).prop_map(PropOp::ReleaseSpecific),
-        1 => (1usize..=2).prop_map(PropOp::InjectSubmitFailure),
-        1 => (1usize..=2).prop_map(PropOp::InjectCommitFailure),
-        1 => (1usize..=3).prop_map(PropOp::InjectDelay),
+        8 => arb_control().prop_map(PropOp::Control),
     ]
 }
 
-fn arb_level() -> impl Strategy<Value = FaultLevel> {
-    prop_oneof![Just(FaultLevel::SunnyDay), Just(FaultLevel::Stormy), Just(FaultLevel::Radioactive)]
-}
-
-fn to_sim_op(sim: &FindingsSim<InMemoryFindingsSink>, op: &PropOp) -> Op {
+fn to_sim_op(sim: &mut Sim, op: &PropOp, _: &mut ()) -> Op {
     match op {
-        PropOp::Upsert(spec) => Op::Upsert { batch: sim.build_batch(spec) },
-        PropOp::Replay(i) => Op::Upsert { batch: sim.replay(*i).unwrap_or_default() },
-        PropOp::Read(keys) => Op::Read { keys: keys.iter().map(|&(l, t, o, p)| sim.pool_key(l, t, o, p)).collect() },
-        PropOp::ReleaseOldest => Op::ReleaseOldest,
-        PropOp::ReleaseNewest => Op::ReleaseNewest,
-        PropOp::ReleaseAll(order) => Op::ReleaseAll { order: *order },
-        PropOp::ReleaseSpecific(raw) => Op::ReleaseSpecific { op_id: PendingWriteId::from_raw(*raw) },
-        PropOp::InjectSubmitFailure(n) => Op::InjectSubmitFailure { count: *n },
-        PropOp::InjectCommitFailure(n) => Op::InjectCommitFailure { count: *n },
-        PropOp::InjectDelay(n) => Op::InjectDelay { count: *n },
+        PropOp::Upsert(spec) => upsert(sim.build_batch(spec)),
+        PropOp::Replay(i) => upsert(sim.replay(*i).unwrap_or_default()),
+        PropOp::Read(keys) => {
+            Op::Store(SinkOp::Read { keys: keys.iter().map(|&(l, t, o, p)| sim.pool_key(l, t, o, p)).collect() })
+        }
+        PropOp::Control(op) => op.clone(),
     }
 }
 
-type EventCheck = Box<dyn Fn(&Event) -> bool>;
-
-/// Every case starts with delay → commit failure → successful retry.
-fn run_fault_prefix(sim: &mut FindingsSim<InMemoryFindingsSink>) {
+/// Every case starts with delay → commit failure → successful retry of one
+/// full chain.
+fn findings_fault_prefix(sim: &mut Sim) {
     let chain = sim.build_batch(&spec(BatchShape::FullChain, vec![pick(0, 7)]));
-    let read = Op::Read { keys: chain.keys() };
-    let steps: Vec<(Op, EventCheck)> = vec![
-        (Op::InjectDelay { count: 1 }, Box::new(|e| *e == Event::FaultConfigured)),
-        (Op::Upsert { batch: chain.clone() }, Box::new(|e| matches!(e, Event::UpsertPending { .. }))),
-        (read.clone(), Box::new(|e| *e == Event::ReadOk { found: 0, missing: 3 })),
-        (Op::InjectCommitFailure { count: 1 }, Box::new(|e| *e == Event::FaultConfigured)),
-        (Op::ReleaseOldest, Box::new(|e| matches!(e, Event::ReleasedCommitFailed { .. }))),
-        (read.clone(), Box::new(|e| *e == Event::ReadOk { found: 0, missing: 3 })),
-        (Op::Upsert { batch: chain }, Box::new(|e| matches!(e, Event::UpsertCommitted { .. }))),
-        (read, Box::new(|e| *e == Event::ReadOk { found: 3, missing: 0 })),
-    ];
-    for (op, check) in steps {
-        let (event, violations) = sim.step(op.clone());
-        assert!(violations.is_empty(), "prefix {op}: {violations:?}");
-        assert!(check(&event), "prefix {op}: unexpected {event:?}");
-    }
-    assert_eq!(sim.pending_batch_count(), 0);
+    let read = SinkOp::Read { keys: chain.keys() };
+    let unseen = |e: &Event| *e == Event::Store(Outcome::ReadOk { found: 0, missing: 3 });
+    let seen = |e: &Event| *e == Event::Store(Outcome::ReadOk { found: 3, missing: 0 });
+    let write = SinkOp::Upsert { batch: chain };
+    run_fault_prefix(sim, write.clone(), write, read, &unseen, &seen);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, max_shrink_iters: 10_000, ..ProptestConfig::default() })]
-
-    #[test]
-    fn prop_findings_state_machine(
-        seed in any::<u64>(),
-        level in arb_level(),
-        ops in prop::collection::vec(arb_prop_op(), 100..150),
-    ) {
-        let mut sim = sim(seed, level);
-        run_fault_prefix(&mut sim);
-        for (step, op) in ops.iter().enumerate() {
-            let sim_op = to_sim_op(&sim, op);
-            let (_, violations) = sim.step(sim_op.clone());
-            prop_assert!(violations.is_empty(), "seed {seed} level {level} step {step} op {sim_op}: {violations:?}");
-        }
-        if sim.pending_batch_count() > 0 {
-            let (_, violations) = sim.step(Op::ReleaseAll { order: CompletionOrder::OldestFirst });
-            prop_assert!(violations.is_empty(), "final drain: {violations:?}");
-        }
-        let end = sim.check_convergence();
-        prop_assert!(end.is_empty(), "seed {seed} level {level}: {end:?}");
-    }
+#[test]
+fn prop_findings_state_machine() {
+    check_state_machine(findings_fault_prefix, arb_prop_op(), to_sim_op);
 }

@@ -4,6 +4,7 @@
 //! must pass, so the reports come from the bugs and not from the wrappers.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
@@ -17,9 +18,9 @@ use gossip_persistence::{
     FindingsSink, InMemoryDoneLedger, InMemoryDoneLedgerHandle, InMemoryFindingsHandle, InMemoryFindingsSink,
     PendingWriteId, StoreControl, StoreError, TrackedHandle,
 };
-use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimReport};
 use gossip_suite::sim::findings::{FindingsSim, FindingsSimReport};
+use gossip_suite::sim::{EventKind, FaultLevel, SimReport};
 
 type Error = StoreError;
 
@@ -53,6 +54,74 @@ macro_rules! delegate_control {
             }
         }
     };
+}
+
+/// A native commit handle whose outcome a planted bug may change.
+struct BuggyHandle<H, W> {
+    inner: H,
+    write: W,
+}
+
+/// A bug acting on a write once its commit settles.
+trait Planted<R> {
+    fn after_wait(self, result: Result<R, Error>) -> Result<R, Error>;
+}
+
+impl<H: TrackedHandle, W> TrackedHandle for BuggyHandle<H, W> {
+    fn operation_id(&self) -> PendingWriteId {
+        self.inner.operation_id()
+    }
+}
+
+impl<H, W> CommitHandle for BuggyHandle<H, W>
+where
+    H: CommitHandle<Error = Error>,
+    W: Planted<H::Receipt> + Send + 'static,
+{
+    type Receipt = H::Receipt;
+    type Error = Error;
+
+    fn wait(self) -> Result<H::Receipt, Error> {
+        self.write.after_wait(self.inner.wait())
+    }
+}
+
+fn assert_clean<K: EventKind, V: fmt::Display, O, E>(report: &SimReport<K, V, O, E>) {
+    assert!(report.is_clean(), "{}", report.failure().unwrap_or_default());
+}
+
+/// Each of `expected` (`id name`, as a violation's display starts) is among
+/// the report's violations.
+fn assert_caught<K: EventKind, V: fmt::Display, O, E>(report: &SimReport<K, V, O, E>, expected: &[&str]) {
+    let ids: Vec<String> = report
+        .violations
+        .iter()
+        .map(|v| v.to_string().split_once(':').map_or_else(String::new, |(id, _)| id.to_owned()))
+        .collect();
+    for expected in expected {
+        assert!(ids.iter().any(|id| id == expected), "{expected} not reported; got {ids:?}");
+    }
+}
+
+// ---------------------------------------------------------- both wrappers
+
+/// The run every planted bug is judged on: 300 safety and 50 liveness ops.
+fn ledger_run(seed: u64, level: FaultLevel, bug: Option<LedgerBug>) -> DoneLedgerSimReport {
+    DoneLedgerSim::new(seed, level, BuggyLedger::new(bug)).run(300, 50)
+}
+
+fn sink_run(seed: u64, level: FaultLevel, bug: Option<SinkBug>) -> FindingsSimReport {
+    FindingsSim::new(seed, level, BuggySink::new(bug)).run(300, 50)
+}
+
+/// Without a bug, both wrappers pass, sunny and stormy: what the bug tests
+/// report comes from the bugs.
+#[test]
+fn faithful_wrappers_pass() {
+    for level in [FaultLevel::SunnyDay, FaultLevel::Stormy] {
+        assert_clean(&ledger_run(3, level, None));
+        assert_clean(&sink_run(3, level, None));
+    }
 }
 
 // ---------------------------------------------------------------- done-ledger
@@ -100,24 +169,15 @@ impl BuggyLedger {
     }
 }
 
-struct BuggyLedgerHandle {
-    inner: InMemoryDoneLedgerHandle,
+/// What a committed ledger write leaves for the bug to act on.
+struct LedgerWrite {
     records: Vec<DoneLedgerRecord>,
     ledger: BuggyLedger,
 }
 
-impl TrackedHandle for BuggyLedgerHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        TrackedHandle::operation_id(&self.inner)
-    }
-}
-
-impl CommitHandle for BuggyLedgerHandle {
-    type Receipt = DoneLedgerCommitReceipt;
-    type Error = Error;
-
-    fn wait(self) -> Result<DoneLedgerCommitReceipt, Error> {
-        let receipt = self.inner.wait()?;
+impl Planted<DoneLedgerCommitReceipt> for LedgerWrite {
+    fn after_wait(self, result: Result<DoneLedgerCommitReceipt, Error>) -> Result<DoneLedgerCommitReceipt, Error> {
+        let receipt = result?;
         if self.ledger.bug == Some(LedgerBug::BytesFromIncoming) {
             let mut shadow = self.ledger.shadow.lock().unwrap();
             for r in self.records {
@@ -130,7 +190,7 @@ impl CommitHandle for BuggyLedgerHandle {
 
 impl DoneLedger for BuggyLedger {
     type Error = Error;
-    type CommitHandle = BuggyLedgerHandle;
+    type CommitHandle = BuggyHandle<InMemoryDoneLedgerHandle, LedgerWrite>;
 
     fn batch_get(
         &self,
@@ -146,7 +206,7 @@ impl DoneLedger for BuggyLedger {
         self.inner.list_done_hashes(t, p)
     }
 
-    fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<BuggyLedgerHandle, Error> {
+    fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<Self::CommitHandle, Error> {
         let inner = self.inner.batch_upsert(records)?;
         if self.bug == Some(LedgerBug::LeakyDelayedWrite)
             && self.inner.pending_ids()?.contains(&TrackedHandle::operation_id(&inner))
@@ -156,7 +216,7 @@ impl DoneLedger for BuggyLedger {
                 shadow.insert(*r.key(), r.clone());
             }
         }
-        Ok(BuggyLedgerHandle { inner, records: records.to_vec(), ledger: self.clone() })
+        Ok(BuggyHandle { inner, write: LedgerWrite { records: records.to_vec(), ledger: self.clone() } })
     }
 }
 
@@ -179,29 +239,10 @@ impl DoneLedgerInspect for BuggyLedger {
 
 delegate_control!(BuggyLedger);
 
-fn ledger_run(seed: u64, level: FaultLevel, bug: Option<LedgerBug>) -> DoneLedgerSimReport {
-    DoneLedgerSim::new(seed, level, BuggyLedger::new(bug)).run(300, 50)
-}
-
-fn ids(report: &DoneLedgerSimReport) -> Vec<String> {
-    report.violations.iter().map(|v| format!("{} {}", v.id(), v.name())).collect()
-}
-
-#[test]
-fn faithful_ledger_wrapper_passes() {
-    for level in [FaultLevel::SunnyDay, FaultLevel::Stormy] {
-        let report = ledger_run(3, level, None);
-        assert!(report.is_clean(), "{}", report.failure().unwrap_or_default());
-    }
-}
-
 #[test]
 fn wrong_merge_of_bytes_is_caught_as_i2_i6_i7() {
     let report = ledger_run(3, FaultLevel::SunnyDay, Some(LedgerBug::BytesFromIncoming));
-    let ids = ids(&report);
-    for expected in ["I2 BytesScanMonotonicity", "I6 LatticeConvergence", "I7 ReadConsistency"] {
-        assert!(ids.iter().any(|id| id == expected), "{expected} not reported; got {ids:?}");
-    }
+    assert_caught(&report, &["I2 BytesScanMonotonicity", "I6 LatticeConvergence", "I7 ReadConsistency"]);
     assert!(!report.converged);
     // The first violation names the seed's step in the log, so the run can be replayed.
     assert!(report.log.lines().iter().any(|l| l.contains("! I2 BytesScanMonotonicity")));
@@ -209,11 +250,10 @@ fn wrong_merge_of_bytes_is_caught_as_i2_i6_i7() {
 
 #[test]
 fn leaky_delayed_write_is_caught_as_i4_and_i7() {
-    let report = ledger_run(3, FaultLevel::Stormy, Some(LedgerBug::LeakyDelayedWrite));
-    let ids = ids(&report);
-    for expected in ["I4 SubmitRollback", "I7 ReadConsistency"] {
-        assert!(ids.iter().any(|id| id == expected), "{expected} not reported; got {ids:?}");
-    }
+    assert_caught(
+        &ledger_run(3, FaultLevel::Stormy, Some(LedgerBug::LeakyDelayedWrite)),
+        &["I4 SubmitRollback", "I7 ReadConsistency"],
+    );
 }
 
 // ------------------------------------------------------------------ findings
@@ -245,25 +285,15 @@ impl BuggySink {
     }
 }
 
-struct BuggySinkHandle {
-    inner: InMemoryFindingsHandle,
+/// What a settled findings write leaves for the bug to act on.
+struct SinkWrite {
     findings: Vec<FindingRecord>,
     occurrences: Vec<OccurrenceRecord>,
     sink: BuggySink,
 }
 
-impl TrackedHandle for BuggySinkHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        TrackedHandle::operation_id(&self.inner)
-    }
-}
-
-impl CommitHandle for BuggySinkHandle {
-    type Receipt = FindingsCommitReceipt;
-    type Error = Error;
-
-    fn wait(self) -> Result<FindingsCommitReceipt, Error> {
-        let result = self.inner.wait();
+impl Planted<FindingsCommitReceipt> for SinkWrite {
+    fn after_wait(self, result: Result<FindingsCommitReceipt, Error>) -> Result<FindingsCommitReceipt, Error> {
         let mut overlay = self.sink.overlay.lock().unwrap();
         match (&result, self.sink.bug) {
             (Err(Error::MissingFinding { .. }), Some(SinkBug::KeepsOrphans)) if self.findings.is_empty() => {
@@ -285,15 +315,15 @@ impl CommitHandle for BuggySinkHandle {
 
 impl FindingsSink for BuggySink {
     type Error = Error;
-    type CommitHandle = BuggySinkHandle;
+    type CommitHandle = BuggyHandle<InMemoryFindingsHandle, SinkWrite>;
 
-    fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<BuggySinkHandle, Error> {
-        Ok(BuggySinkHandle {
-            inner: self.inner.upsert_batch(batch)?,
+    fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<Self::CommitHandle, Error> {
+        let write = SinkWrite {
             findings: batch.findings().to_vec(),
             occurrences: batch.occurrences().to_vec(),
             sink: self.clone(),
-        })
+        };
+        Ok(BuggyHandle { inner: self.inner.upsert_batch(batch)?, write })
     }
 }
 
@@ -357,36 +387,14 @@ impl FindingsConformanceProbe for BuggySink {
 
 delegate_control!(BuggySink);
 
-fn sink_run(seed: u64, level: FaultLevel, bug: Option<SinkBug>) -> FindingsSimReport {
-    FindingsSim::new(seed, level, BuggySink::new(bug)).run(300, 50)
-}
-
-fn sink_ids(report: &FindingsSimReport) -> Vec<String> {
-    report.violations.iter().map(|v| format!("{} {}", v.id(), v.name())).collect()
-}
-
-#[test]
-fn faithful_sink_wrapper_passes() {
-    for level in [FaultLevel::SunnyDay, FaultLevel::Stormy] {
-        let report = sink_run(3, level, None);
-        assert!(report.is_clean(), "{}", report.failure().unwrap_or_default());
-    }
-}
-
 #[test]
 fn sink_keeping_an_orphan_is_caught_as_f1() {
     let report = sink_run(3, FaultLevel::SunnyDay, Some(SinkBug::KeepsOrphans));
-    let ids = sink_ids(&report);
-    for expected in ["F1 NoOrphans", "F6 OutcomeAgreement", "F4 ReadConsistency"] {
-        assert!(ids.iter().any(|id| id == expected), "{expected} not reported; got {ids:?}");
-    }
+    assert_caught(&report, &["F1 NoOrphans", "F6 OutcomeAgreement", "F4 ReadConsistency"]);
 }
 
 #[test]
 fn sink_overwriting_a_finding_is_caught_as_f2() {
     let report = sink_run(3, FaultLevel::SunnyDay, Some(SinkBug::OverwritesFindings));
-    let ids = sink_ids(&report);
-    for expected in ["F2 Immutability", "F6 OutcomeAgreement"] {
-        assert!(ids.iter().any(|id| id == expected), "{expected} not reported; got {ids:?}");
-    }
+    assert_caught(&report, &["F2 Immutability", "F6 OutcomeAgreement"]);
 }

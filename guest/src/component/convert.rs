@@ -1,24 +1,27 @@
-//! WIT values ↔ domain types. Inbound conversions validate everything and
-//! return typed errors; ids are carried exactly as given, so the store's own
-//! validation rejects bad ones exactly as it does natively.
+//! WIT values ↔ domain types: digests, records, locations, counts and
+//! receipts. Inbound conversions validate everything and return typed
+//! errors, never panicking; ids are carried exactly as given, so the store's
+//! own validation rejects bad ones exactly as it does natively.
 
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use super::errors::Rejected;
 use super::wit::types as wit;
 use crate::done_ledger::{
-    DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus,
+    DoneLedgerCommitReceipt, DoneLedgerErrorCode, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord,
+    DoneLedgerStatus,
 };
-use crate::findings::{DurableFindingsCounts, FindingRecord, ObservationRecord, OccurrenceRecord};
+use crate::findings::{
+    DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, ObservationRecord, OccurrenceRecord,
+};
 use crate::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
 use crate::input_error::PersistenceInputError;
-use crate::location::Location;
-use crate::store::{StoreError, StoreKind};
+use crate::location::{ConnectorInputError, Location};
 
+/// Bytes 0..8 are the first word, little-endian (see `types.digest`).
 pub fn digest_in(digest: wit::Digest) -> [u8; 32] {
     let (a, b, c, d) = digest;
     let mut bytes = [0u8; 32];
@@ -28,11 +31,13 @@ pub fn digest_in(digest: wit::Digest) -> [u8; 32] {
     bytes
 }
 
+/// The inverse of [`digest_in`].
 pub fn digest_out(bytes: &[u8; 32]) -> wit::Digest {
     let word = |i: usize| u64::from_le_bytes(core::array::from_fn(|j| bytes[i * 8 + j]));
     (word(0), word(1), word(2), word(3))
 }
 
+/// Any three digests form a key.
 pub fn key_in(key: &wit::DoneKey) -> DoneLedgerKey {
     DoneLedgerKey::new(
         TenantId::from_bytes(digest_in(key.tenant_id)),
@@ -41,6 +46,7 @@ pub fn key_in(key: &wit::DoneKey) -> DoneLedgerKey {
     )
 }
 
+/// The inverse of [`key_in`].
 pub fn key_out(key: &DoneLedgerKey) -> wit::DoneKey {
     wit::DoneKey {
         tenant_id: digest_out(key.tenant_id().as_bytes()),
@@ -68,6 +74,7 @@ pub fn done_record_in(record: wit::DoneRecord) -> Result<DoneLedgerRecord, Rejec
     Ok(DoneLedgerRecord::try_new(key, status, record.bytes_scanned, record.findings_count, provenance, error_code)?)
 }
 
+/// The inverse of [`done_record_in`]: the status as its rank.
 pub fn done_record_out(record: &DoneLedgerRecord) -> wit::DoneRecord {
     let p = record.provenance();
     wit::DoneRecord {
@@ -86,6 +93,7 @@ pub fn done_record_out(record: &DoneLedgerRecord) -> wit::DoneRecord {
     }
 }
 
+/// Takes the id as given; a store never recomputes a finding id.
 pub fn finding_in(f: &wit::Finding) -> FindingRecord {
     FindingRecord::from_persisted_unchecked(
         TenantId::from_bytes(digest_in(f.tenant_id)),
@@ -96,6 +104,7 @@ pub fn finding_in(f: &wit::Finding) -> FindingRecord {
     )
 }
 
+/// The inverse of [`finding_in`].
 pub fn finding_out(f: &FindingRecord) -> wit::Finding {
     wit::Finding {
         tenant_id: digest_out(f.tenant_id().as_bytes()),
@@ -106,6 +115,7 @@ pub fn finding_out(f: &FindingRecord) -> wit::Finding {
     }
 }
 
+/// Takes the id as given; a zero `byte_length` is `ZeroSpanLength`.
 pub fn occurrence_in(o: &wit::Occurrence) -> Result<OccurrenceRecord, Rejected> {
     let tenant_id = TenantId::from_bytes(digest_in(o.tenant_id));
     let occurrence_id = OccurrenceId::from_bytes(digest_in(o.occurrence_id));
@@ -115,6 +125,7 @@ pub fn occurrence_in(o: &wit::Occurrence) -> Result<OccurrenceRecord, Rejected> 
     Ok(OccurrenceRecord::from_persisted_unchecked(tenant_id, occurrence_id, finding_id, version, o.byte_offset, length))
 }
 
+/// The inverse of [`occurrence_in`].
 pub fn occurrence_out(o: &OccurrenceRecord) -> wit::Occurrence {
     wit::Occurrence {
         tenant_id: digest_out(o.tenant_id().as_bytes()),
@@ -126,6 +137,8 @@ pub fn occurrence_out(o: &OccurrenceRecord) -> wit::Occurrence {
     }
 }
 
+/// Takes the id as given, for the store to check; a bad location is
+/// [`Rejected::Location`].
 pub fn observation_in(o: &wit::Observation) -> Result<ObservationRecord, Rejected> {
     let location = match &o.location {
         Some(loc) => {
@@ -147,6 +160,7 @@ pub fn observation_in(o: &wit::Observation) -> Result<ObservationRecord, Rejecte
     ))
 }
 
+/// The inverse of [`observation_in`].
 pub fn observation_out(o: &ObservationRecord) -> wit::Observation {
     wit::Observation {
         tenant_id: digest_out(o.tenant_id().as_bytes()),
@@ -158,32 +172,51 @@ pub fn observation_out(o: &ObservationRecord) -> wit::Observation {
         shard_id: o.shard_id().as_raw(),
         fence_epoch: o.fence_epoch().as_raw(),
         seen_at: o.seen_at().as_raw(),
-        location: o
-            .location()
-            .map(|l| wit::Location { display: l.display().to_owned(), url: l.url().map(str::to_owned) }),
+        location: o.location().map(location_out),
     }
 }
 
+/// A location as the WIT carries it; a missing url stays none.
+pub fn location_out(location: &Location) -> wit::Location {
+    wit::Location { display: location.display().to_owned(), url: location.url().map(str::to_owned) }
+}
+
+/// Durable counts as the WIT carries them.
 pub const fn counts_out(c: DurableFindingsCounts) -> wit::DurableCounts {
     wit::DurableCounts { findings: c.findings, occurrences: c.occurrences, observations: c.observations }
 }
 
-/// A page's `limit` as the native reads take it. wasm32's `usize` holds
-/// every `u32`; elsewhere a larger one saturates, and is rejected as too
-/// large all the same.
-pub fn limit_in(limit: u32) -> usize {
-    usize::try_from(limit).unwrap_or(usize::MAX)
+/// A done-ledger receipt as the WIT carries it.
+pub const fn done_receipt_out(r: DoneLedgerCommitReceipt) -> wit::DoneReceipt {
+    wit::DoneReceipt {
+        record_count: r.record_count(),
+        scanned_count: r.scanned_count(),
+        findings_count: r.findings_count(),
+    }
 }
 
-/// `rows` converted into a list whose buffer is reserved fallibly, like the
-/// native stores' read buffers: in a guest an allocation failure would
-/// otherwise trap the whole instance.
-pub fn list_out<T, U>(store: StoreKind, rows: &[T], convert: impl Fn(&T) -> U) -> Result<Vec<U>, StoreError> {
-    let mut out = Vec::new();
-    if out.try_reserve_exact(rows.len()).is_err() {
-        let needed = (rows.len() as u64).saturating_mul(size_of::<U>() as u64);
-        return Err(StoreError::CapacityExceeded { store, needed, available: 0 });
+/// A findings receipt as the WIT carries it.
+pub const fn findings_receipt_out(r: FindingsCommitReceipt) -> wit::FindingsReceipt {
+    wit::FindingsReceipt {
+        finding_count: r.finding_count(),
+        occurrence_count: r.occurrence_count(),
+        observation_count: r.observation_count(),
     }
-    out.extend(rows.iter().map(convert));
-    Ok(out)
+}
+
+/// Why a WIT value was refused on the way in; small, unlike `StoreError`.
+#[derive(Debug)]
+pub enum Rejected {
+    /// A status rank that names no status.
+    StatusRank(u8),
+    /// What the native constructors report for the same value.
+    Input(PersistenceInputError),
+    /// A location breaking its size rules.
+    Location(ConnectorInputError),
+}
+
+impl From<PersistenceInputError> for Rejected {
+    fn from(error: PersistenceInputError) -> Self {
+        Self::Input(error)
+    }
 }

@@ -1,25 +1,25 @@
-//! Native errors → WIT error variants, field for field.
+//! Native errors → WIT error variants, field for field, and `Rejected`, why
+//! a WIT value was refused on the way in.
 
-use super::convert::{digest_out, key_out};
+use super::convert::{Rejected, digest_out, key_out};
 use super::wit::types::{
     BatchSize, BoundaryError, CapacityShortfall, FieldError, FindingRef, FindingsCountMismatch, IdMismatch, InputError,
     InvalidByte, KeyMismatch, MissingFinding, MissingOccurrence, ObservationRef, OccurrenceRef, OperationRef,
     OrphanedReference, RecordLayer, SizeLimit, StoreError, StoreKind, TimeRange,
 };
 use crate::done_ledger::DoneLedgerStatus;
-use crate::input_error::PersistenceInputError;
-use crate::location::ConnectorInputError;
+use crate::input_error::{FieldError as NativeFieldError, PersistenceInputError};
 use crate::store::{StoreError as NativeError, StoreKind as NativeKind};
 
-const fn kind(store: NativeKind) -> StoreKind {
+/// A store kind as the WIT carries it.
+pub const fn kind_out(store: NativeKind) -> StoreKind {
     match store {
         NativeKind::DoneLedger => StoreKind::DoneLedger,
         NativeKind::Findings => StoreKind::Findings,
     }
 }
 
-/// The inverse of `kind`, for the `testing` calls that name a store kind.
-#[cfg(feature = "testing")]
+/// The inverse of [`kind_out`], for the calls that name a store kind.
 pub const fn kind_in(store: StoreKind) -> NativeKind {
     match store {
         StoreKind::DoneLedger => NativeKind::DoneLedger,
@@ -44,20 +44,17 @@ fn layer(type_name: &str) -> RecordLayer {
     }
 }
 
-fn size_limit(field: &str, size: usize, max: usize) -> SizeLimit {
-    SizeLimit { field: field.to_owned(), size: size as u64, max: max as u64 }
-}
-
-fn invalid_byte(field: &str, index: usize, byte: u8) -> InvalidByte {
-    InvalidByte { field: field.to_owned(), index: index as u64, byte }
-}
-
+/// The WIT `input-error` carrying the same information; statuses as ranks,
+/// record types as layers (`docs/contract.md §12.5`).
 pub fn input_error(error: PersistenceInputError) -> InputError {
     use PersistenceInputError as E;
     match error {
-        E::Empty { field } => InputError::Empty(field.to_owned()),
-        E::TooLarge { field, size, max } => InputError::TooLarge(size_limit(field, size, max)),
-        E::InvalidByte { field, index, byte } => InputError::InvalidByte(invalid_byte(field, index, byte)),
+        // The WIT spells a field error out in `input-error` as in `field-error`.
+        E::Field(error) => match field_error(error) {
+            FieldError::Empty(field) => InputError::Empty(field),
+            FieldError::TooLarge(limit) => InputError::TooLarge(limit),
+            FieldError::InvalidByte(invalid) => InputError::InvalidByte(invalid),
+        },
         E::ZeroSpanLength => InputError::ZeroSpanLength,
         E::ObservationIdMismatch { expected, actual } => InputError::ObservationIdMismatch(IdMismatch {
             expected: digest_out(expected.as_bytes()),
@@ -83,14 +80,30 @@ pub fn input_error(error: PersistenceInputError) -> InputError {
     }
 }
 
+/// A field that is empty, too large or holds an invalid byte (a
+/// location's, as `ConnectorInputError`, or a record's).
+pub fn field_error(error: NativeFieldError) -> FieldError {
+    match error {
+        NativeFieldError::Empty { field } => FieldError::Empty(field.to_owned()),
+        NativeFieldError::TooLarge { field, size, max } => {
+            FieldError::TooLarge(SizeLimit { field: field.to_owned(), size: size as u64, max: max as u64 })
+        }
+        NativeFieldError::InvalidByte { field, index, byte } => {
+            FieldError::InvalidByte(InvalidByte { field: field.to_owned(), index: index as u64, byte })
+        }
+    }
+}
+
+/// The WIT `store-error` carrying the same information, so a host rebuilds the
+/// exact native error.
 pub fn store_error(error: NativeError) -> StoreError {
     use NativeError as E;
     match error {
-        E::InjectedSubmissionFailure { store } => StoreError::InjectedSubmissionFailure(kind(store)),
-        E::InjectedCommitFailure { store } => StoreError::InjectedCommitFailure(kind(store)),
-        E::Poisoned { store } => StoreError::Poisoned(kind(store)),
+        E::InjectedSubmissionFailure { store } => StoreError::InjectedSubmissionFailure(kind_out(store)),
+        E::InjectedCommitFailure { store } => StoreError::InjectedCommitFailure(kind_out(store)),
+        E::Poisoned { store } => StoreError::Poisoned(kind_out(store)),
         E::UnknownOperation { store, op_id } => {
-            StoreError::UnknownOperation(OperationRef { store: kind(store), op_id: op_id.as_raw() })
+            StoreError::UnknownOperation(OperationRef { store: kind_out(store), op_id: op_id.as_raw() })
         }
         E::MissingFinding { tenant_id, finding_id, occurrence_id } => StoreError::MissingFinding(MissingFinding {
             tenant_id: digest_out(tenant_id.as_bytes()),
@@ -118,30 +131,18 @@ pub fn store_error(error: NativeError) -> StoreError {
         }),
         E::BatchValidation(input) => StoreError::BatchValidation(input_error(input)),
         E::CapacityExceeded { store, needed, available } => {
-            StoreError::CapacityExceeded(CapacityShortfall { store: kind(store), needed, available })
+            StoreError::CapacityExceeded(CapacityShortfall { store: kind_out(store), needed, available })
         }
-        E::StateLost { store } => StoreError::StateLost(kind(store)),
+        E::StateLost { store } => StoreError::StateLost(kind_out(store)),
+        E::WriteAbandoned { store, op_id } => {
+            StoreError::WriteAbandoned(OperationRef { store: kind_out(store), op_id: op_id.as_raw() })
+        }
     }
 }
 
+/// An input error as the `batch-validation` store error.
 pub fn invalid_input(error: PersistenceInputError) -> StoreError {
     StoreError::BatchValidation(input_error(error))
-}
-
-/// Why a WIT value was refused on the way in; small, unlike `StoreError`.
-pub enum Rejected {
-    /// A status rank that names no status.
-    StatusRank(u8),
-    /// What the native constructors report for the same value.
-    Input(PersistenceInputError),
-    /// A location breaking its size rules.
-    Location(ConnectorInputError),
-}
-
-impl From<PersistenceInputError> for Rejected {
-    fn from(error: PersistenceInputError) -> Self {
-        Self::Input(error)
-    }
 }
 
 impl From<Rejected> for StoreError {
@@ -149,18 +150,7 @@ impl From<Rejected> for StoreError {
         match rejected {
             Rejected::StatusRank(rank) => Self::Boundary(BoundaryError::UnknownStatusRank(rank)),
             Rejected::Input(error) => invalid_input(error),
-            Rejected::Location(error) => invalid_location(error),
+            Rejected::Location(error) => Self::Boundary(BoundaryError::InvalidLocation(field_error(error))),
         }
     }
-}
-
-fn invalid_location(error: ConnectorInputError) -> StoreError {
-    let field = match error {
-        ConnectorInputError::Empty { field } => FieldError::Empty(field.to_owned()),
-        ConnectorInputError::TooLarge { field, size, max } => FieldError::TooLarge(size_limit(field, size, max)),
-        ConnectorInputError::InvalidByte { field, index, byte } => {
-            FieldError::InvalidByte(invalid_byte(field, index, byte))
-        }
-    };
-    StoreError::Boundary(BoundaryError::InvalidLocation(field))
 }

@@ -1,47 +1,20 @@
-//! The `done-ledger` and `done-write` resources over `InMemoryDoneLedger`.
+//! The `done-ledger` resource: `Store` over `InMemoryDoneLedger` (its writes are `write::Write`).
 
-use std::cell::Cell;
-use std::sync::Arc;
-
-use super::convert::{digest_in, digest_out, done_record_in, done_record_out, key_in, limit_in, list_out};
-use super::errors::{invalid_input, store_error};
-use super::wit::done_ledger::{DoneWrite, GuestDoneLedger, GuestDoneWrite};
-use super::wit::types::{Digest, DoneKey, DoneReceipt, DoneRecord, StoreError};
+use super::exports::done_ledger::{DoneWrite, GuestDoneLedger};
+use super::page::{limit_in, list_out};
+use super::resource::Store;
+use super::write::Write;
 use crate::contract::{DoneLedger, DoneLedgerInspect};
-use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
+use crate::done_ledger::DoneLedgerRecord;
 use crate::identity::{OvidHash, PolicyHash, TenantId};
 use crate::input_error::{check_batch_size, check_read_size};
-use crate::store::{InMemoryDoneLedger, InMemoryDoneLedgerHandle, StoreKind};
+use crate::store::{InMemoryDoneLedger, StoreKind};
+use crate::wit::types::{Digest, DoneKey, DoneRecord, StoreError};
+use crate::wit::{digest_in, digest_out, done_record_in, done_record_out, invalid_input, key_in, store_error};
 
-pub struct Ledger {
-    /// Shared only with the `testing` registry, which holds it weakly: a
-    /// ledger the worker dropped is no longer a live store.
-    store: Arc<InMemoryDoneLedger>,
-}
-
-impl Ledger {
-    #[cfg(feature = "testing")]
-    pub const fn store(&self) -> &Arc<InMemoryDoneLedger> {
-        &self.store
-    }
-}
-
-fn scope(tenant_id: Digest, policy_hash: Digest) -> (TenantId, PolicyHash) {
-    (TenantId::from_bytes(digest_in(tenant_id)), PolicyHash::from_bytes(digest_in(policy_hash)))
-}
-
-const fn receipt_out(r: DoneLedgerCommitReceipt) -> DoneReceipt {
-    DoneReceipt { record_count: r.record_count(), scanned_count: r.scanned_count(), findings_count: r.findings_count() }
-}
-
-const KIND: StoreKind = StoreKind::DoneLedger;
-
-impl GuestDoneLedger for Ledger {
+impl GuestDoneLedger for Store<InMemoryDoneLedger> {
     fn new() -> Self {
-        let store = Arc::new(InMemoryDoneLedger::new());
-        #[cfg(feature = "testing")]
-        super::testing::register_ledger(&store);
-        Self { store }
+        Self::open()
     }
 
     /// The key count is checked before any key is converted, as the native
@@ -85,7 +58,7 @@ impl GuestDoneLedger for Ledger {
         check_batch_size(records.len()).map_err(invalid_input)?;
         let rows = records.into_iter().map(done_record_in).collect::<Result<Vec<DoneLedgerRecord>, _>>()?;
         let handle = self.store.batch_upsert(&rows).map_err(store_error)?;
-        Ok(DoneWrite::new(LedgerWrite { op_id: handle.operation_id().as_raw(), handle: Cell::new(Some(handle)) }))
+        Ok(DoneWrite::new(Write::new(handle)))
     }
 
     fn get_record(&self, key: DoneKey) -> Result<Option<DoneRecord>, StoreError> {
@@ -101,26 +74,8 @@ impl GuestDoneLedger for Ledger {
     }
 }
 
-pub struct LedgerWrite {
-    op_id: u64,
-    /// Taken out for the duration of a poll (resource methods get `&self`);
-    /// a `Cell` rather than a `RefCell` so no borrow can ever panic.
-    handle: Cell<Option<InMemoryDoneLedgerHandle>>,
+fn scope(tenant_id: Digest, policy_hash: Digest) -> (TenantId, PolicyHash) {
+    (TenantId::from_bytes(digest_in(tenant_id)), PolicyHash::from_bytes(digest_in(policy_hash)))
 }
 
-impl GuestDoneWrite for LedgerWrite {
-    fn operation_id(&self) -> u64 {
-        self.op_id
-    }
-
-    fn poll(&self) -> Option<Result<DoneReceipt, StoreError>> {
-        let mut handle = self.handle.take()?;
-        let outcome = handle.poll();
-        self.handle.set(Some(handle));
-        match outcome {
-            Ok(None) => None,
-            Ok(Some(result)) => Some(result.map(receipt_out).map_err(store_error)),
-            Err(error) => Some(Err(store_error(error))),
-        }
-    }
-}
+const KIND: StoreKind = StoreKind::DoneLedger;

@@ -1,56 +1,25 @@
-//! The `findings-sink` and `findings-write` resources over `InMemoryFindingsSink`.
+//! The `findings-sink` resource: `Store` over `InMemoryFindingsSink` (its writes are `write::Write`).
 
-use std::cell::Cell;
-use std::sync::Arc;
-
-use super::convert::{
-    counts_out, digest_in, finding_in, finding_out, limit_in, list_out, observation_in, observation_out, occurrence_in,
-    occurrence_out,
-};
-use super::errors::{invalid_input, store_error};
-use super::wit::findings::{FindingsWrite, GuestFindingsSink, GuestFindingsWrite};
-use super::wit::types::{
-    Digest, DurableCounts, Finding, FindingRef, FindingsReceipt, Observation, ObservationRef, Occurrence,
-    OccurrenceRef, StoreError,
-};
+use super::exports::findings::{FindingsWrite, GuestFindingsSink};
+use super::page::{limit_in, list_out};
+use super::resource::Store;
+use super::write::Write;
 use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
-use crate::findings::{FindingsCommitReceipt, FindingsUpsertBatch};
+use crate::findings::FindingsUpsertBatch;
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::check_batch_size;
-use crate::store::{InMemoryFindingsHandle, InMemoryFindingsSink, StoreKind};
+use crate::store::{InMemoryFindingsSink, StoreKind};
+use crate::wit::types::{
+    Digest, DurableCounts, Finding, FindingRef, Observation, ObservationRef, Occurrence, OccurrenceRef, StoreError,
+};
+use crate::wit::{
+    counts_out, digest_in, finding_in, finding_out, invalid_input, observation_in, observation_out, occurrence_in,
+    occurrence_out, store_error,
+};
 
-pub struct Sink {
-    /// See `Ledger::store`.
-    store: Arc<InMemoryFindingsSink>,
-}
-
-impl Sink {
-    #[cfg(feature = "testing")]
-    pub const fn store(&self) -> &Arc<InMemoryFindingsSink> {
-        &self.store
-    }
-}
-
-fn tenant(tenant_id: Digest) -> TenantId {
-    TenantId::from_bytes(digest_in(tenant_id))
-}
-
-const fn receipt_out(r: FindingsCommitReceipt) -> FindingsReceipt {
-    FindingsReceipt {
-        finding_count: r.finding_count(),
-        occurrence_count: r.occurrence_count(),
-        observation_count: r.observation_count(),
-    }
-}
-
-const KIND: StoreKind = StoreKind::Findings;
-
-impl GuestFindingsSink for Sink {
+impl GuestFindingsSink for Store<InMemoryFindingsSink> {
     fn new() -> Self {
-        let store = Arc::new(InMemoryFindingsSink::new());
-        #[cfg(feature = "testing")]
-        super::testing::register_sink(&store);
-        Self { store }
+        Self::open()
     }
 
     fn upsert_batch(
@@ -67,7 +36,7 @@ impl GuestFindingsSink for Sink {
             .store
             .upsert_batch(FindingsUpsertBatch::new(&findings, &occurrences, &observations))
             .map_err(store_error)?;
-        Ok(FindingsWrite::new(SinkWrite { op_id: handle.operation_id().as_raw(), handle: Cell::new(Some(handle)) }))
+        Ok(FindingsWrite::new(Write::new(handle)))
     }
 
     fn durable_counts(&self) -> Result<DurableCounts, StoreError> {
@@ -111,25 +80,8 @@ impl GuestFindingsSink for Sink {
     }
 }
 
-pub struct SinkWrite {
-    op_id: u64,
-    /// See `LedgerWrite::handle`.
-    handle: Cell<Option<InMemoryFindingsHandle>>,
+fn tenant(tenant_id: Digest) -> TenantId {
+    TenantId::from_bytes(digest_in(tenant_id))
 }
 
-impl GuestFindingsWrite for SinkWrite {
-    fn operation_id(&self) -> u64 {
-        self.op_id
-    }
-
-    fn poll(&self) -> Option<Result<FindingsReceipt, StoreError>> {
-        let mut handle = self.handle.take()?;
-        let outcome = handle.poll();
-        self.handle.set(Some(handle));
-        match outcome {
-            Ok(None) => None,
-            Ok(Some(result)) => Some(result.map(receipt_out).map_err(store_error)),
-            Err(error) => Some(Err(store_error(error))),
-        }
-    }
-}
+const KIND: StoreKind = StoreKind::Findings;

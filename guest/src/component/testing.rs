@@ -1,21 +1,17 @@
 //! The `testing` interface (only with the `testing` feature): the
 //! `controller` resource, one store's `StoreControl` over the boundary, and
-//! the registry of live stores behind `live-controllers`.
-
-use std::cell::Cell;
-use std::sync::{Arc, Weak};
-use std::thread::LocalKey;
+//! `live-controllers` over the registry of live stores (`registry`).
 
 use super::Component;
-use super::errors::{kind_in, store_error};
-use super::ledger::Ledger;
-use super::sink::Sink;
-use super::wit::done_ledger::DoneLedgerBorrow;
-use super::wit::findings::FindingsSinkBorrow;
-use super::wit::testing::{Controller as WitController, Guest, GuestController};
-use super::wit::types::{CompletionOrder as WitOrder, StoreError, StoreKind as WitKind};
+use super::exports::done_ledger::DoneLedgerBorrow;
+use super::exports::findings::FindingsSinkBorrow;
+use super::exports::testing::{Controller as WitController, Guest, GuestController};
+use super::registry::{Listed, live};
+use super::resource::Store;
 use crate::control::{CompletionOrder, PendingWriteId, StoreControl};
 use crate::store::{InMemoryDoneLedger, InMemoryFindingsSink, StoreError as NativeError, StoreKind};
+use crate::wit::types::{CompletionOrder as WitOrder, StoreError, StoreKind as WitKind};
+use crate::wit::{kind_in, store_error};
 
 type DynControl = dyn StoreControl<ControlError = NativeError>;
 
@@ -29,56 +25,23 @@ impl Controller {
     }
 }
 
-/// Every store constructed in this instance, oldest first, held weakly so
-/// that the registry never keeps a dropped store's rows alive. (A wasm
-/// instance has one thread, so these are its only copies.) `Cell`s rather
-/// than `RefCell`s, so no borrow can ever panic.
-type Registry<T> = Cell<Vec<Weak<T>>>;
-
-thread_local! {
-    static LEDGERS: Registry<InMemoryDoneLedger> = const { Cell::new(Vec::new()) };
-    static SINKS: Registry<InMemoryFindingsSink> = const { Cell::new(Vec::new()) };
+fn controller<S: StoreControl<ControlError = NativeError> + Clone + 'static>(store: &S) -> WitController {
+    WitController::new(Controller::new(store.clone()))
 }
 
-fn register<T>(registry: &'static LocalKey<Registry<T>>, store: &Arc<T>) {
-    registry.with(|cell| {
-        let mut stores = cell.take();
-        // Pruning only when the list would grow keeps it within twice the
-        // live stores at constant amortized cost per construction.
-        if stores.len() == stores.capacity() {
-            stores.retain(|store| store.strong_count() > 0);
-        }
-        stores.push(Arc::downgrade(store));
-        cell.set(stores);
-    });
-}
-
-fn live<T>(registry: &'static LocalKey<Registry<T>>) -> Vec<Arc<T>> {
-    registry.with(|cell| {
-        let stores = cell.take();
-        let live = stores.iter().filter_map(Weak::upgrade).collect();
-        cell.set(stores);
-        live
-    })
-}
-
-pub fn register_ledger(store: &Arc<InMemoryDoneLedger>) {
-    register(&LEDGERS, store);
-}
-
-pub fn register_sink(store: &Arc<InMemoryFindingsSink>) {
-    register(&SINKS, store);
+fn controllers_of<S: Listed + StoreControl<ControlError = NativeError> + Clone>() -> Vec<WitController> {
+    live::<S>().iter().map(|store| controller(&**store)).collect()
 }
 
 impl Guest for Component {
     type Controller = Controller;
 
     fn ledger_controller(ledger: DoneLedgerBorrow<'_>) -> WitController {
-        WitController::new(Controller::new(InMemoryDoneLedger::clone(ledger.get::<Ledger>().store())))
+        controller(&*ledger.get::<Store<InMemoryDoneLedger>>().store)
     }
 
     fn sink_controller(sink: FindingsSinkBorrow<'_>) -> WitController {
-        WitController::new(Controller::new(InMemoryFindingsSink::clone(sink.get::<Sink>().store())))
+        controller(&*sink.get::<Store<InMemoryFindingsSink>>().store)
     }
 
     /// A controller shares its store's core, not the resource: it keeps
@@ -86,14 +49,8 @@ impl Guest for Component {
     /// listed here.
     fn live_controllers(kind: WitKind) -> Vec<WitController> {
         match kind_in(kind) {
-            StoreKind::DoneLedger => live(&LEDGERS)
-                .iter()
-                .map(|store| WitController::new(Controller::new(InMemoryDoneLedger::clone(store))))
-                .collect(),
-            StoreKind::Findings => live(&SINKS)
-                .iter()
-                .map(|store| WitController::new(Controller::new(InMemoryFindingsSink::clone(store))))
-                .collect(),
+            StoreKind::DoneLedger => controllers_of::<InMemoryDoneLedger>(),
+            StoreKind::Findings => controllers_of::<InMemoryFindingsSink>(),
         }
     }
 }

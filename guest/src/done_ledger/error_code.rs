@@ -2,8 +2,9 @@
 
 use core::fmt;
 
-use crate::input_error::PersistenceInputError;
+use crate::input_error::{FieldError, PersistenceInputError};
 
+/// Longest accepted error code, in bytes.
 pub const MAX_DONE_LEDGER_ERROR_CODE_SIZE: usize = 128;
 
 const FIELD: &str = "DoneLedgerErrorCode";
@@ -13,28 +14,31 @@ const FIELD: &str = "DoneLedgerErrorCode";
 pub struct DoneLedgerErrorCode(Box<str>);
 
 impl DoneLedgerErrorCode {
+    /// Checks, in order: empty, longer than 128 bytes, a forbidden byte, only spaces;
+    /// the first failure names field `DoneLedgerErrorCode` (`docs/contract.md §3.3`).
     pub fn try_new(code: impl Into<String>) -> Result<Self, PersistenceInputError> {
         let code = code.into();
         if code.is_empty() {
-            return Err(PersistenceInputError::Empty { field: FIELD });
+            return Err(PersistenceInputError::Field(FieldError::Empty { field: FIELD }));
         }
         if code.len() > MAX_DONE_LEDGER_ERROR_CODE_SIZE {
-            return Err(PersistenceInputError::TooLarge {
+            return Err(PersistenceInputError::Field(FieldError::TooLarge {
                 field: FIELD,
                 size: code.len(),
                 max: MAX_DONE_LEDGER_ERROR_CODE_SIZE,
-            });
+            }));
         }
         let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b':' | b'/');
         if let Some((index, byte)) = code.bytes().enumerate().find(|&(_, b)| !allowed(b)) {
-            return Err(PersistenceInputError::InvalidByte { field: FIELD, index, byte });
+            return Err(PersistenceInputError::Field(FieldError::InvalidByte { field: FIELD, index, byte }));
         }
         if code.bytes().all(|b| b == b' ') {
-            return Err(PersistenceInputError::Empty { field: FIELD });
+            return Err(PersistenceInputError::Field(FieldError::Empty { field: FIELD }));
         }
         Ok(Self(code.into_boxed_str()))
     }
 
+    /// The code as given; safe to log.
     pub fn as_str(&self) -> &str {
         &self.0
     }

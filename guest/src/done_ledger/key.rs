@@ -4,6 +4,7 @@
 use crate::identity::hashing::CanonicalBytes;
 use crate::identity::{OvidHash, PolicyHash, TenantId};
 
+/// A row's identity; orders by tenant, then policy, then ovid, each by bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DoneLedgerKey {
     tenant_id: TenantId,
@@ -12,18 +13,22 @@ pub struct DoneLedgerKey {
 }
 
 impl DoneLedgerKey {
+    /// Any three ids form a key: the ovid is the writer's choice, never derived here.
     pub const fn new(tenant_id: TenantId, policy_hash: PolicyHash, ovid_hash: OvidHash) -> Self {
         Self { tenant_id, policy_hash, ovid_hash }
     }
 
+    /// The tenant the row belongs to.
     pub const fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 
+    /// The detection policy the object version was scanned under.
     pub const fn policy_hash(&self) -> PolicyHash {
         self.policy_hash
     }
 
+    /// The object version (`docs/contract.md §2.3`).
     pub const fn ovid_hash(&self) -> OvidHash {
         self.ovid_hash
     }

@@ -1,7 +1,7 @@
 //! The done-ledger contract: which object versions are done, as a lattice.
 
 mod error_code;
-mod key;
+pub(crate) mod key;
 mod provenance;
 mod receipt;
 mod record;

@@ -9,6 +9,8 @@ use super::status::DoneLedgerStatus;
 use crate::input_error::PersistenceInputError;
 use crate::write_context::WriteContext;
 
+/// One done-ledger row: a key, its status and what the scan saw, and who wrote
+/// it. Stores keep the [`merge`](Self::merge) of every row written for a key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DoneLedgerRecord {
     key: DoneLedgerKey,
@@ -60,30 +62,37 @@ impl DoneLedgerRecord {
         }
     }
 
+    /// The row's identity; the merge never changes it.
     pub const fn key(&self) -> &DoneLedgerKey {
         &self.key
     }
 
+    /// Only ever rises under the merge.
     pub const fn status(&self) -> DoneLedgerStatus {
         self.status
     }
 
+    /// Bytes scanned; the merge keeps the maximum, whichever row wins.
     pub const fn bytes_scanned(&self) -> u64 {
         self.bytes_scanned
     }
 
+    /// 0 when `ScannedClean`, at least 1 when `ScannedWithFindings`, any value otherwise.
     pub const fn findings_count(&self) -> u32 {
         self.findings_count
     }
 
+    /// Who wrote the row; from the winning row after a merge.
     pub const fn provenance(&self) -> &DoneLedgerProvenance {
         &self.provenance
     }
 
+    /// Present exactly when the status is failed or skipped (once validated).
     pub fn error_code(&self) -> Option<&DoneLedgerErrorCode> {
         self.error_code.as_ref()
     }
 
+    /// The context the row was written under, rebuilt from its key and provenance.
     pub fn write_context(&self) -> WriteContext {
         WriteContext::new(
             self.key.tenant_id(),

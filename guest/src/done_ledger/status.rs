@@ -5,10 +5,15 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum DoneLedgerStatus {
+    /// Failed, may succeed on a rescan: the only non-terminal status.
     FailedRetryable = 1,
+    /// Failed for good; terminal, so never rescanned.
     FailedPermanent = 2,
+    /// Deliberately not scanned; no rescan needed.
     Skipped = 3,
+    /// Scanned, nothing found; carries a findings count of 0.
     ScannedClean = 10,
+    /// Scanned, with at least one finding.
     ScannedWithFindings = 11,
 }
 
@@ -17,10 +22,12 @@ impl DoneLedgerStatus {
     pub const ALL: [Self; 5] =
         [Self::FailedRetryable, Self::FailedPermanent, Self::Skipped, Self::ScannedClean, Self::ScannedWithFindings];
 
+    /// The stored and wire form (WIT `status-rank`).
     pub const fn rank(self) -> u8 {
         self as u8
     }
 
+    /// `None` for any rank that names no status, reserved ones included.
     pub const fn from_rank(rank: u8) -> Option<Self> {
         match rank {
             1 => Some(Self::FailedRetryable),
@@ -38,14 +45,17 @@ impl DoneLedgerStatus {
         if other.rank() > self.rank() { other } else { self }
     }
 
+    /// Whether the object version was actually scanned (`ScannedClean`, `ScannedWithFindings`).
     pub const fn is_scanned(self) -> bool {
         matches!(self, Self::ScannedClean | Self::ScannedWithFindings)
     }
 
+    /// Whether the scan failed (`FailedRetryable`, `FailedPermanent`).
     pub const fn is_failure(self) -> bool {
         matches!(self, Self::FailedRetryable | Self::FailedPermanent)
     }
 
+    /// Whether the object version was skipped.
     pub const fn is_skipped(self) -> bool {
         matches!(self, Self::Skipped)
     }

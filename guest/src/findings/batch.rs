@@ -6,6 +6,8 @@ use super::records::{FindingRecord, ObservationRecord, OccurrenceRecord};
 use crate::identity::TenantId;
 use crate::input_error::{PersistenceInputError, check_batch_size};
 
+/// One findings write: three borrowed lists, parents before children, applied
+/// all or nothing (`docs/contract.md §7`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FindingsUpsertBatch<'a> {
     findings: &'a [FindingRecord],
@@ -14,6 +16,7 @@ pub struct FindingsUpsertBatch<'a> {
 }
 
 impl<'a> FindingsUpsertBatch<'a> {
+    /// Unchecked: a sink checks the batch when it is submitted and when it is applied.
     pub const fn new(
         findings: &'a [FindingRecord],
         occurrences: &'a [OccurrenceRecord],
@@ -22,14 +25,17 @@ impl<'a> FindingsUpsertBatch<'a> {
         Self { findings, occurrences, observations }
     }
 
+    /// The findings, in slice order.
     pub const fn findings(&self) -> &'a [FindingRecord] {
         self.findings
     }
 
+    /// The occurrences, in slice order.
     pub const fn occurrences(&self) -> &'a [OccurrenceRecord] {
         self.occurrences
     }
 
+    /// The observations, in slice order.
     pub const fn observations(&self) -> &'a [ObservationRecord] {
         self.observations
     }
@@ -39,6 +45,7 @@ impl<'a> FindingsUpsertBatch<'a> {
         self.findings.is_empty() && self.occurrences.is_empty() && self.observations.is_empty()
     }
 
+    /// Records over the three lists together, the size the batch limit counts.
     pub const fn total_records(&self) -> usize {
         self.findings.len() + self.occurrences.len() + self.observations.len()
     }
@@ -52,6 +59,8 @@ impl<'a> FindingsUpsertBatch<'a> {
         self.validate_tenant_consistency()
     }
 
+    /// Every observation id must be the canonical derivation; the first that is not,
+    /// in slice order, is `ObservationIdMismatch`.
     pub fn validate_observation_identity(&self) -> Result<(), PersistenceInputError> {
         self.observations.iter().try_for_each(ObservationRecord::validate_identity)
     }

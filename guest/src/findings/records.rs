@@ -51,27 +51,34 @@ impl FindingRecord {
         Self { tenant_id, finding_id, stable_item_id, rule_fingerprint, secret_hash }
     }
 
+    /// Whether the stored id is the one derived from the other fields; stores never
+    /// check it (`docs/contract.md §2.3`).
     pub fn verify_id(&self) -> bool {
         Self::new(self.tenant_id, self.stable_item_id, self.rule_fingerprint, self.secret_hash).finding_id
             == self.finding_id
     }
 
+    /// The tenant the finding belongs to; part of its key.
     pub const fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 
+    /// Derived from (tenant, item, rule, secret hash) unless rebuilt unchecked.
     pub const fn finding_id(&self) -> FindingId {
         self.finding_id
     }
 
+    /// The item the secret was found in.
     pub const fn stable_item_id(&self) -> StableItemId {
         self.stable_item_id
     }
 
+    /// The rule that matched.
     pub const fn rule_fingerprint(&self) -> RuleFingerprint {
         self.rule_fingerprint
     }
 
+    /// The tenant-keyed hash of the secret; restricted, never printed (`docs/contract.md §1.4`).
     pub const fn secret_hash(&self) -> SecretHash {
         self.secret_hash
     }
@@ -89,6 +96,7 @@ pub struct OccurrenceRecord {
 }
 
 impl OccurrenceRecord {
+    /// Derives the occurrence id; callers cannot choose it.
     pub fn new(
         tenant_id: TenantId,
         finding_id: FindingId,
@@ -105,6 +113,7 @@ impl OccurrenceRecord {
         Self { tenant_id, occurrence_id, finding_id, object_version_id, byte_offset, byte_length }
     }
 
+    /// Like `new`, for a length that may be 0: `ZeroSpanLength` then.
     pub fn try_new(
         tenant_id: TenantId,
         finding_id: FindingId,
@@ -128,32 +137,40 @@ impl OccurrenceRecord {
         Self { tenant_id, occurrence_id, finding_id, object_version_id, byte_offset, byte_length }
     }
 
+    /// Whether the stored id is the one derived from the other fields; stores never
+    /// check it (`docs/contract.md §2.3`).
     pub fn verify_id(&self) -> bool {
         Self::new(self.tenant_id, self.finding_id, self.object_version_id, self.byte_offset, self.byte_length)
             .occurrence_id
             == self.occurrence_id
     }
 
+    /// The tenant the occurrence belongs to; part of its key.
     pub const fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 
+    /// Derived from (finding, object version, offset, length); not from the tenant.
     pub const fn occurrence_id(&self) -> OccurrenceId {
         self.occurrence_id
     }
 
+    /// The parent finding, of the same tenant.
     pub const fn finding_id(&self) -> FindingId {
         self.finding_id
     }
 
+    /// The object version the span lies in.
     pub const fn object_version_id(&self) -> ObjectVersionId {
         self.object_version_id
     }
 
+    /// Where the span starts, in bytes from the start of the object version.
     pub const fn byte_offset(&self) -> u64 {
         self.byte_offset
     }
 
+    /// The span's length in bytes; never 0.
     pub const fn byte_length(&self) -> NonZeroU64 {
         self.byte_length
     }
@@ -176,6 +193,7 @@ pub struct ObservationRecord {
 }
 
 impl ObservationRecord {
+    /// Derives the observation id, with no location.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         tenant_id: TenantId,
@@ -206,6 +224,7 @@ impl ObservationRecord {
         }
     }
 
+    /// An observation by the run, shard and fence of `wc`, under its tenant and policy.
     pub fn from_write_context(
         wc: &WriteContext,
         occurrence_id: OccurrenceId,
@@ -283,12 +302,14 @@ impl ObservationRecord {
         }
     }
 
+    /// Sets where the occurrence was seen, replacing any location.
     #[must_use]
     pub fn with_location(mut self, location: Arc<Location>) -> Self {
         self.location = Some(location);
         self
     }
 
+    /// The canonical id: derived from (tenant, policy, occurrence), not the ovid.
     pub fn derived_observation_id(&self) -> ObservationId {
         derive_observation_id(&ObservationIdInputs {
             tenant: self.tenant_id,
@@ -297,6 +318,7 @@ impl ObservationRecord {
         })
     }
 
+    /// `ObservationIdMismatch` unless the stored id is the canonical one.
     pub fn validate_identity(&self) -> Result<(), PersistenceInputError> {
         let expected = self.derived_observation_id();
         if expected == self.observation_id {
@@ -306,10 +328,12 @@ impl ObservationRecord {
         }
     }
 
+    /// Whether the stored id is the canonical one.
     pub fn verify_id(&self) -> bool {
         self.validate_identity().is_ok()
     }
 
+    /// The context the observation was written under, rebuilt from its fields.
     pub fn write_context(&self) -> WriteContext {
         WriteContext::new(self.tenant_id, self.policy_hash, self.run_id, self.shard_id, self.fence_epoch)
     }
@@ -323,46 +347,57 @@ impl ObservationRecord {
             && self.ovid_hash == other.ovid_hash
     }
 
+    /// Identity: the tenant the observation belongs to, part of its key.
     pub const fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }
 
+    /// Identity: must be [`derived_observation_id`](Self::derived_observation_id) to be written.
     pub const fn observation_id(&self) -> ObservationId {
         self.observation_id
     }
 
+    /// Identity: the parent occurrence, of the same tenant.
     pub const fn occurrence_id(&self) -> OccurrenceId {
         self.occurrence_id
     }
 
+    /// Identity: the policy the occurrence was seen under.
     pub const fn policy_hash(&self) -> PolicyHash {
         self.policy_hash
     }
 
+    /// Identity: the object version it was seen in, though not part of the id.
     pub const fn ovid_hash(&self) -> OvidHash {
         self.ovid_hash
     }
 
+    /// The run that saw it; provenance, taken from the merge's winner.
     pub const fn run_id(&self) -> RunId {
         self.run_id
     }
 
+    /// The shard that saw it; provenance, taken from the merge's winner.
     pub const fn shard_id(&self) -> ShardId {
         self.shard_id
     }
 
+    /// The writer's fence epoch; provenance, taken from the merge's winner.
     pub const fn fence_epoch(&self) -> FenceEpoch {
         self.fence_epoch
     }
 
+    /// When it was seen, in logical time; the later sighting wins the merge.
     pub const fn seen_at(&self) -> LogicalTime {
         self.seen_at
     }
 
+    /// Where it was seen, if known; a sighting without one never erases it.
     pub fn location(&self) -> Option<&Location> {
         self.location.as_deref()
     }
 
+    /// The location, shared rather than copied.
     pub fn location_arc(&self) -> Option<Arc<Location>> {
         self.location.clone()
     }

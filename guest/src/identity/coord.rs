@@ -11,12 +11,15 @@ macro_rules! define_id_64 {
         pub struct $name(u64);
 
         impl $name {
+            /// The id 0, also the default.
             pub const ZERO: Self = Self(0);
 
+            /// Any `u64` is a valid id.
             pub const fn from_raw(raw: u64) -> Self {
                 Self(raw)
             }
 
+            /// The raw value, as it is hashed (`u64` little-endian).
             pub const fn as_raw(self) -> u64 {
                 self.0
             }
@@ -56,6 +59,7 @@ define_id_64! {
 }
 
 impl ShardId {
+    /// Whether bit 63 is set: a shard split off another.
     pub const fn is_derived(self) -> bool {
         self.0 & (1 << 63) != 0
     }
@@ -66,17 +70,22 @@ impl ShardId {
 pub struct FenceEpoch(u64);
 
 impl FenceEpoch {
+    /// Not assigned.
     pub const ZERO: Self = Self(0);
+    /// The first assigned epoch.
     pub const INITIAL: Self = Self(1);
 
+    /// Any `u64` is a valid epoch; 0 means not assigned.
     pub const fn from_raw(raw: u64) -> Self {
         Self(raw)
     }
 
+    /// The value as it is hashed and compared (unsigned).
     pub const fn as_raw(self) -> u64 {
         self.0
     }
 
+    /// Whether the epoch is not 0.
     pub const fn is_assigned(self) -> bool {
         self.0 != 0
     }
@@ -108,16 +117,20 @@ impl CanonicalBytes for FenceEpoch {
 pub struct LogicalTime(u64);
 
 impl LogicalTime {
+    /// The earliest time, also the default.
     pub const ZERO: Self = Self(0);
 
+    /// Any `u64` is a valid time.
     pub const fn from_raw(raw: u64) -> Self {
         Self(raw)
     }
 
+    /// The value as it is hashed and compared (unsigned).
     pub const fn as_raw(self) -> u64 {
         self.0
     }
 
+    /// `delta` ticks later, or `None` past `u64::MAX`.
     pub const fn checked_add(self, delta: u64) -> Option<Self> {
         match self.0.checked_add(delta) {
             Some(t) => Some(Self(t)),

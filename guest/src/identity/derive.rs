@@ -16,8 +16,20 @@ fn derive(context: &str, write: impl FnOnce(&mut blake3::Hasher)) -> [u8; 32] {
     finalize_32(&hasher)
 }
 
-fn non_empty(field: &'static str, bytes: &[u8]) -> Result<(), ConnectorInputError> {
-    if bytes.is_empty() { Err(ConnectorInputError::Empty { field }) } else { Ok(()) }
+/// The longest byte string an id is derived from: its canonical encoding
+/// carries a `u32` length (see `CanonicalBytes for [u8]`).
+pub const MAX_DERIVATION_INPUT: usize = u32::MAX as usize - 1;
+
+/// A derivation input must be non-empty and fit its `u32` length prefix;
+/// an oversize input is an error, never a panic or a truncated length.
+fn derivable(field: &'static str, bytes: &[u8]) -> Result<(), ConnectorInputError> {
+    if bytes.is_empty() {
+        return Err(ConnectorInputError::Empty { field });
+    }
+    if bytes.len() > MAX_DERIVATION_INPUT {
+        return Err(ConnectorInputError::TooLarge { field, size: bytes.len(), max: MAX_DERIVATION_INPUT });
+    }
+    Ok(())
 }
 
 /// An 8-byte connector name: printable ASCII, zero-padded on the right.
@@ -25,14 +37,17 @@ fn non_empty(field: &'static str, bytes: &[u8]) -> Result<(), ConnectorInputErro
 pub struct ConnectorTag([u8; 8]);
 
 impl ConnectorTag {
+    /// Unchecked; [`try_from_ascii`](Self::try_from_ascii) validates a name.
     pub const fn from_bytes(bytes: [u8; 8]) -> Self {
         Self(bytes)
     }
 
+    /// A 1-to-8-byte name of printable ASCII (`0x21..=0x7E`), zero-padded; the first
+    /// violation is the error, with field `ConnectorTag`.
     pub fn try_from_ascii(name: &str) -> Result<Self, ConnectorInputError> {
         const FIELD: &str = "ConnectorTag";
         let bytes = name.as_bytes();
-        non_empty(FIELD, bytes)?;
+        derivable(FIELD, bytes)?;
         if bytes.len() > 8 {
             return Err(ConnectorInputError::TooLarge { field: FIELD, size: bytes.len(), max: 8 });
         }
@@ -44,6 +59,7 @@ impl ConnectorTag {
         Ok(Self(tag))
     }
 
+    /// The 8 bytes hashed into a [`StableItemId`], padding included.
     pub const fn as_bytes(&self) -> &[u8; 8] {
         &self.0
     }
@@ -74,15 +90,19 @@ impl CanonicalBytes for ConnectorTag {
 }
 
 impl ConnectorInstanceIdHash {
+    /// Derives the hash of a connector instance id (4 + n input bytes); `Empty` or
+    /// `TooLarge` for an id that cannot be derived.
     pub fn from_instance_id_bytes(instance_id: &[u8]) -> Result<Self, ConnectorInputError> {
-        non_empty("ConnectorInstanceId", instance_id)?;
+        derivable("ConnectorInstanceId", instance_id)?;
         Ok(Self::from_bytes(derive(domain::CONNECTOR_INSTANCE_ID, |h| instance_id.write_canonical(h))))
     }
 }
 
 impl ObjectVersionId {
+    /// Derives the id of a connector's version bytes (4 + n input bytes); `Empty` or
+    /// `TooLarge` for bytes that cannot be derived.
     pub fn from_version_bytes(version: &[u8]) -> Result<Self, ConnectorInputError> {
-        non_empty("ObjectVersion", version)?;
+        derivable("ObjectVersion", version)?;
         Ok(Self::from_bytes(derive(domain::OBJECT_VERSION, |h| version.write_canonical(h))))
     }
 }
@@ -90,14 +110,19 @@ impl ObjectVersionId {
 /// Where an item lives: connector, connector instance and locator bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemIdentityKey {
+    /// The connector kind.
     pub connector: ConnectorTag,
+    /// The connector instance, hashed.
     pub connector_instance: ConnectorInstanceIdHash,
+    /// Where the item lives within the instance; must not be empty.
     pub locator: Vec<u8>,
 }
 
 impl ItemIdentityKey {
+    /// Derives the item's id (44 + n input bytes); `Empty` or `TooLarge` for a
+    /// locator that cannot be derived.
     pub fn stable_id(&self) -> Result<StableItemId, ConnectorInputError> {
-        non_empty("ItemIdentityKey.locator", &self.locator)?;
+        derivable("ItemIdentityKey.locator", &self.locator)?;
         Ok(StableItemId::from_bytes(derive(domain::ITEM_ID, |h| {
             self.connector.write_canonical(h);
             self.connector_instance.write_canonical(h);
@@ -109,25 +134,32 @@ impl ItemIdentityKey {
 /// A connector's version of an object; strong versions are content-exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum VersionId {
+    /// Identifies the content exactly.
     Strong(ObjectVersionId),
+    /// Not content-exact; hashes apart from a strong version of the same id.
     Weak(ObjectVersionId),
 }
 
 impl VersionId {
+    /// The version id, whichever its strength.
     pub const fn object_version_id(self) -> ObjectVersionId {
         match self {
             Self::Strong(v) | Self::Weak(v) => v,
         }
     }
 
+    /// Whether the version is content-exact.
     pub const fn is_strong(self) -> bool {
         matches!(self, Self::Strong(_))
     }
 }
 
+/// The inputs of [`derive_ovid_hash`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OvidHashInputs {
+    /// The item.
     pub stable_item_id: StableItemId,
+    /// Its version; the strength is hashed too (`0` strong, `1` weak).
     pub version: VersionId,
 }
 
@@ -148,14 +180,20 @@ pub fn key_secret_hash(key: &TenantSecretKey, norm: &NormHash) -> SecretHash {
     SecretHash::from_bytes_internal(finalize_32(&hasher))
 }
 
+/// The inputs of [`derive_finding_id`], hashed in field order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FindingIdInputs {
+    /// The tenant the finding belongs to.
     pub tenant: TenantId,
+    /// The item the secret is in.
     pub item: StableItemId,
+    /// The rule that matched.
     pub rule: RuleFingerprint,
+    /// The tenant-keyed secret hash ([`key_secret_hash`]).
     pub secret: SecretHash,
 }
 
+/// A finding's id (128 input bytes): one per tenant, item, rule and secret.
 pub fn derive_finding_id(inputs: &FindingIdInputs) -> FindingId {
     FindingId::from_bytes(derive(domain::FINDING_ID, |h| {
         inputs.tenant.write_canonical(h);
@@ -165,14 +203,21 @@ pub fn derive_finding_id(inputs: &FindingIdInputs) -> FindingId {
     }))
 }
 
+/// The inputs of [`derive_occurrence_id`], hashed in field order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OccurrenceIdInputs {
+    /// The finding that occurs.
     pub finding: FindingId,
+    /// The object version it occurs in.
     pub version: ObjectVersionId,
+    /// Where the span starts, in bytes.
     pub byte_offset: u64,
+    /// The span's length in bytes.
     pub byte_length: u64,
 }
 
+/// An occurrence's id (80 input bytes); the tenant is no input, the finding id
+/// already carries it.
 pub fn derive_occurrence_id(inputs: &OccurrenceIdInputs) -> OccurrenceId {
     OccurrenceId::from_bytes(derive(domain::OCCURRENCE_ID, |h| {
         inputs.finding.write_canonical(h);
@@ -182,13 +227,19 @@ pub fn derive_occurrence_id(inputs: &OccurrenceIdInputs) -> OccurrenceId {
     }))
 }
 
+/// The inputs of [`derive_observation_id`], hashed in field order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ObservationIdInputs {
+    /// The tenant the observation belongs to.
     pub tenant: TenantId,
+    /// The policy the occurrence was seen under.
     pub policy: PolicyHash,
+    /// The occurrence seen.
     pub occurrence: OccurrenceId,
 }
 
+/// An observation's id (96 input bytes); the ovid is no input. Stores recompute
+/// it and reject a mismatch (`docs/contract.md §2.3`).
 pub fn derive_observation_id(inputs: &ObservationIdInputs) -> ObservationId {
     ObservationId::from_bytes(derive(domain::OBSERVATION_ID, |h| {
         inputs.tenant.write_canonical(h);
@@ -201,20 +252,29 @@ pub fn derive_observation_id(inputs: &ObservationIdInputs) -> ObservationId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum IdHashMode {
+    /// Secret hashes not keyed per tenant.
     Unkeyed = 0,
+    /// Secret hashes keyed with the tenant's secret key ([`key_secret_hash`]).
     KeyedV1 = 1,
 }
 
+/// The inputs of [`PolicyHash::derive`], hashed in field order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyHashInputs {
+    /// [`PolicyHash::CURRENT_VERSION`] for new policies.
     pub policy_hash_version: u32,
+    /// How the policy's secret hashes are computed.
     pub id_hash_mode: IdHashMode,
+    /// [`PolicyHash::CURRENT_EVIDENCE_VERSION`] for new policies.
     pub evidence_hash_version: u32,
+    /// Digest of the policy's rules.
     pub rules_digest: [u8; 32],
 }
 
 impl PolicyHash {
+    /// The policy-hash version new policies derive with.
     pub const CURRENT_VERSION: u32 = 1;
+    /// The evidence-hash version new policies derive with.
     pub const CURRENT_EVIDENCE_VERSION: u32 = 1;
 
     /// Derives the policy hash (41 input bytes).

@@ -4,6 +4,7 @@
 /// little-endian with no prefix, 32-byte ids are raw, variable-length byte
 /// strings carry a `u32` little-endian length prefix.
 pub trait CanonicalBytes {
+    /// Feeds exactly the canonical bytes, so equal values always hash equally.
     fn write_canonical(&self, hasher: &mut blake3::Hasher);
 }
 
@@ -32,12 +33,21 @@ impl CanonicalBytes for [u8; 32] {
 }
 
 impl CanonicalBytes for [u8] {
-    /// Callers bound their inputs far below `u32::MAX` (ids are derived from
-    /// connector locators and version strings), so the prefix cannot overflow
-    /// for any input that passed their size checks.
+    /// The derivations reject inputs longer than `MAX_DERIVATION_INPUT`, so
+    /// their prefix is always the plain `u32` length. A longer string (only
+    /// reachable by calling this directly) is written as the escape
+    /// `u32::MAX` followed by its `u64` length: still injective, and never
+    /// a panic.
     fn write_canonical(&self, hasher: &mut blake3::Hasher) {
-        let len = u32::try_from(self.len()).expect("canonical byte string longer than u32::MAX");
-        hasher.update(&len.to_le_bytes());
+        match u32::try_from(self.len()) {
+            Ok(len) if len < u32::MAX => {
+                hasher.update(&len.to_le_bytes());
+            }
+            _ => {
+                hasher.update(&u32::MAX.to_le_bytes());
+                hasher.update(&(self.len() as u64).to_le_bytes());
+            }
+        }
         hasher.update(self);
     }
 }

@@ -20,12 +20,15 @@ macro_rules! define_id_32 {
         pub struct $name([u8; 32]);
 
         impl $name {
+            /// All zero bytes; as valid as any other id.
             pub const ZERO: Self = Self([0; 32]);
 
+            /// Any 32 bytes; derived ids are not checked here.
             pub const fn from_bytes(bytes: [u8; 32]) -> Self {
                 Self(bytes)
             }
 
+            /// The raw bytes, in the order ids compare and hash.
             pub const fn as_bytes(&self) -> &[u8; 32] {
                 &self.0
             }
@@ -85,6 +88,7 @@ macro_rules! define_id_32_restricted {
                 Self(bytes)
             }
 
+            /// The raw bytes; never log or format them (`docs/contract.md §1.4`).
             pub const fn as_bytes(&self) -> &[u8; 32] {
                 &self.0
             }
@@ -132,10 +136,12 @@ impl SecretHash {
 pub struct TenantSecretKey([u8; 32]);
 
 impl TenantSecretKey {
+    /// Any 32 bytes.
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// The raw key; never log or format it.
     pub const fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -4,22 +4,28 @@
 //! It is public so another backend (the SQLite peer) gets the same pending
 //! writes, releases and fault injection by supplying only a [`StoreBackend`].
 
+use core::fmt;
 use std::collections::{HashMap, VecDeque};
 
 use super::countdown::Countdown;
 use super::error::{StoreError, StoreKind};
 use super::pending::{OpState, PendingOp};
-use crate::control::{CompletionOrder, PendingWriteId};
+use crate::contract::{CommitHandle, CommitReceipt};
+use crate::control::{CompletionOrder, PendingWriteId, TrackedHandle};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The domain half of a store: what a payload does to durable state.
 pub trait StoreBackend: Send + 'static {
+    /// One write's input, kept while the write is pending.
     type Payload: Send;
+    /// What an applied write acknowledges.
     type Receipt: Send;
+    /// The durable state, only ever touched under the core's lock.
     type Durable: Send;
     /// What a write can fail with: at least every reference store error
     /// (the core's own faults and lookups arrive through `From`).
     type Error: From<StoreError> + Send;
+    /// Which store the core's own errors name.
     const STORE_KIND: StoreKind;
 
     /// Runs under the store mutex, so it must not block. It must validate
@@ -45,6 +51,9 @@ pub(crate) struct StoreState<B: StoreBackend> {
     delay_next: Countdown,
     fail_submit: Countdown,
     fail_commit: Countdown,
+    /// Set when the last clone of the store is dropped: no release can
+    /// come any more, so a waiter on a pending write must not wait.
+    closed: bool,
 }
 
 impl<B: StoreBackend> StoreState<B> {
@@ -58,6 +67,7 @@ impl<B: StoreBackend> StoreState<B> {
             delay_next: Countdown::default(),
             fail_submit: Countdown::default(),
             fail_commit: Countdown::default(),
+            closed: false,
         }
     }
 
@@ -108,6 +118,8 @@ impl<B: StoreBackend> StoreState<B> {
     }
 }
 
+/// Pending writes, completion mode and armed faults around one backend's
+/// durable state, all behind one lock (`docs/contract.md §9`).
 pub struct StoreCore<B: StoreBackend> {
     state: Mutex<StoreState<B>>,
     cv: Condvar,
@@ -162,18 +174,22 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(())
     }
 
+    /// Affects later submissions only; pending writes stay pending.
     pub fn set_auto_complete(&self, on: bool) -> Result<(), StoreError> {
         self.configure(|s| s.auto_complete = on)
     }
 
+    /// Makes the next `count` accepted writes pending even in auto-complete mode (adds up).
     pub fn delay_next_writes(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.delay_next.arm(count))
     }
 
+    /// Rejects the next `count` submissions that reach the core, changing nothing (adds up).
     pub fn fail_next_submissions(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.fail_submit.arm(count))
     }
 
+    /// Fails the next `count` applies, whichever writes they belong to (adds up).
     pub fn fail_next_commits(&self, count: usize) -> Result<(), StoreError> {
         self.configure(|s| s.fail_commit.arm(count))
     }
@@ -208,6 +224,8 @@ impl<B: StoreBackend> StoreCore<B> {
         Ok(StoreHandle { core: Arc::clone(core), op_id, settled: false })
     }
 
+    /// Applies the oldest or newest pending write and returns its id, or `Ok(None)`
+    /// when nothing is pending. Its failure is kept for `wait`, not returned.
     pub fn release_next(&self, order: CompletionOrder) -> Result<Option<PendingWriteId>, StoreError> {
         let mut state = self.lock()?;
         loop {
@@ -225,6 +243,7 @@ impl<B: StoreBackend> StoreCore<B> {
         }
     }
 
+    /// Applies `op_id` and returns true, or false when it is unknown or no longer pending.
     pub fn release_specific(&self, op_id: PendingWriteId) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
         if !state.is_pending(op_id) {
@@ -272,11 +291,13 @@ impl<B: StoreBackend> StoreCore<B> {
         });
     }
 
+    /// Pending writes in acceptance order.
     pub fn pending_ids(&self) -> Result<Vec<PendingWriteId>, StoreError> {
         let state = self.lock()?;
         Ok(state.order.iter().copied().filter(|id| state.is_pending(*id)).collect())
     }
 
+    /// The number of pending writes.
     pub fn pending_count(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.pending_count())
     }
@@ -295,6 +316,10 @@ impl<B: StoreBackend> StoreCore<B> {
             if let Some(result) = state.take_finished(op_id)? {
                 return Ok(result);
             }
+            if state.closed {
+                state.ops.remove(&op_id);
+                return Err(StoreError::WriteAbandoned { store: B::STORE_KIND, op_id });
+            }
             state = self.cv.wait(state).map_err(|_| Self::poisoned())?;
             // The planted bug: act on the first wake-up as if it were ours.
             #[cfg(loom_planted_bug = "no_recheck")]
@@ -310,6 +335,15 @@ impl<B: StoreBackend> StoreCore<B> {
         self.lock()?.take_finished(op_id)
     }
 
+    /// Tells waiters that nothing can release their writes any more.
+    fn close(&self) {
+        // A poisoned store already answers every waiter with an error.
+        let Ok(mut state) = self.lock() else { return };
+        state.closed = true;
+        drop(state);
+        self.cv.notify_all();
+    }
+
     fn abandon(&self, op_id: PendingWriteId) {
         // A poisoned store has nothing left to clean up.
         let Ok(mut state) = self.lock() else { return };
@@ -323,8 +357,45 @@ impl<B: StoreBackend> StoreCore<B> {
     }
 }
 
-/// A claim on one accepted write. Dropping it unwaited cancels nothing: the
-/// write still applies when released; only its result is discarded.
+/// The core as every clone of a store holds it (handles hold the bare
+/// core): when the last clone is dropped, pending writes can never be
+/// released, and their waiters are told so instead of blocking forever.
+pub struct SharedCore<B: StoreBackend>(Arc<Frontend<B>>);
+
+struct Frontend<B: StoreBackend>(Arc<StoreCore<B>>);
+
+impl<B: StoreBackend> Drop for Frontend<B> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl<B: StoreBackend> SharedCore<B> {
+    /// The first clone's hold on a new core.
+    pub fn new(core: StoreCore<B>) -> Self {
+        Self(Arc::new(Frontend(Arc::new(core))))
+    }
+}
+
+impl<B: StoreBackend> Clone for SharedCore<B> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<B: StoreBackend> core::ops::Deref for SharedCore<B> {
+    type Target = Arc<StoreCore<B>>;
+
+    fn deref(&self) -> &Arc<StoreCore<B>> {
+        &self.0.0
+    }
+}
+
+/// A claim on one accepted write, for every store built on the core (the
+/// in-memory stores, the SQLite peer): durable only once `wait` returns a
+/// receipt. Dropping it unwaited cancels nothing: the write still applies
+/// when released; only its result is discarded.
+#[must_use = "durability is not established until wait() returns a receipt"]
 pub struct StoreHandle<B: StoreBackend> {
     core: Arc<StoreCore<B>>,
     op_id: PendingWriteId,
@@ -332,14 +403,9 @@ pub struct StoreHandle<B: StoreBackend> {
 }
 
 impl<B: StoreBackend> StoreHandle<B> {
+    /// The id the core gave this write when it accepted it.
     pub const fn operation_id(&self) -> PendingWriteId {
         self.op_id
-    }
-
-    /// Blocks until the write is released (from any thread) and returns its outcome.
-    pub fn wait(mut self) -> Outcome<B> {
-        self.settled = true;
-        self.core.wait(self.op_id)
     }
 
     /// The outcome if the write has finished, without blocking (for
@@ -351,6 +417,33 @@ impl<B: StoreBackend> StoreHandle<B> {
             self.settled = true;
         }
         Ok(outcome)
+    }
+}
+
+impl<B: StoreBackend> TrackedHandle for StoreHandle<B> {
+    fn operation_id(&self) -> PendingWriteId {
+        self.op_id
+    }
+}
+
+impl<B: StoreBackend> CommitHandle for StoreHandle<B>
+where
+    B::Receipt: CommitReceipt,
+    B::Error: std::error::Error + Sync + 'static,
+{
+    type Receipt = B::Receipt;
+    type Error = B::Error;
+
+    /// Blocks until the write is released (from any thread) and returns its outcome.
+    fn wait(mut self) -> Outcome<B> {
+        self.settled = true;
+        self.core.wait(self.op_id)
+    }
+}
+
+impl<B: StoreBackend> fmt::Debug for StoreHandle<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreHandle").field("store", &B::STORE_KIND).field("op_id", &self.op_id).finish()
     }
 }
 

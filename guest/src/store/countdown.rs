@@ -1,6 +1,7 @@
 //! The fault-injection counters: armed with a count, each check consumes one.
 //! Modelled in `proofs/Countdown.v`.
 
+/// How many more checks fire; disarmed at 0, the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Countdown(usize);
 
@@ -21,6 +22,7 @@ impl Countdown {
         }
     }
 
+    /// Firings still armed.
     pub const fn remaining(self) -> usize {
         self.0
     }

@@ -3,16 +3,14 @@
 use crate::hash::HashMap;
 use core::fmt;
 
-use super::core::{StoreBackend, StoreCore, StoreHandle};
+use super::core::{SharedCore, StoreBackend, StoreCore, StoreHandle};
 use super::error::{StoreError, StoreKind};
 use super::page;
 use super::reserve::Reserver;
-use crate::contract::{CommitHandle, DoneLedger, DoneLedgerInspect};
-use crate::control::{PendingWriteId, TrackedHandle};
+use crate::contract::{DoneLedger, DoneLedgerInspect};
 use crate::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord, dedupe_into, receipt_for};
 use crate::identity::{OvidHash, PolicyHash, TenantId};
 use crate::input_error::{check_batch_size, check_read_size};
-use crate::sync::Arc;
 
 type Scope = (TenantId, PolicyHash);
 type ScopeTable = HashMap<OvidHash, DoneLedgerRecord>;
@@ -22,8 +20,8 @@ fn scope_of(record: &DoneLedgerRecord) -> Scope {
 }
 
 /// Rows grouped by (tenant, policy) scope, so listing one scope never walks
-/// another tenant's rows.
-pub(crate) struct DoneLedgerDurable {
+/// another tenant's rows. Opaque: named only as the backend's durable state.
+pub struct DoneLedgerDurable {
     scopes: HashMap<Scope, ScopeTable>,
     rows: usize,
     reserve: Reserver,
@@ -102,7 +100,8 @@ impl DoneLedgerDurable {
     }
 }
 
-pub(crate) struct DoneLedgerBackend;
+/// The done-ledger rows behind the store core: how an in-memory write applies.
+pub struct DoneLedgerBackend;
 
 impl StoreBackend for DoneLedgerBackend {
     type Payload = Vec<DoneLedgerRecord>;
@@ -144,7 +143,7 @@ impl StoreBackend for DoneLedgerBackend {
 /// faults through one handle while the code under test uses another.
 #[derive(Clone)]
 pub struct InMemoryDoneLedger {
-    core: Arc<StoreCore<DoneLedgerBackend>>,
+    core: SharedCore<DoneLedgerBackend>,
     /// Shared with the durable state; used here to stage batches outside the lock.
     reserve: Reserver,
 }
@@ -161,10 +160,11 @@ impl InMemoryDoneLedger {
         Self::with_auto_complete(true)
     }
 
+    /// An empty ledger; with `auto_complete` off every write waits for a release.
     pub fn with_auto_complete(auto_complete: bool) -> Self {
         let reserve = Reserver::new(StoreKind::DoneLedger);
         let durable = DoneLedgerDurable::new(reserve.clone());
-        Self { core: Arc::new(StoreCore::new(durable, auto_complete)), reserve }
+        Self { core: SharedCore::new(StoreCore::new(durable, auto_complete)), reserve }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -205,6 +205,7 @@ impl InMemoryDoneLedger {
         self.core.read(|d| d.rows)
     }
 
+    /// Whether the ledger holds no durable row.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         self.len().map(|n| n == 0)
     }
@@ -270,7 +271,7 @@ impl DoneLedger for InMemoryDoneLedger {
         let mut staged = Vec::new();
         self.reserve.vec(&mut staged, records.len())?;
         staged.extend_from_slice(records);
-        Ok(InMemoryDoneLedgerHandle { handle: StoreCore::submit(&self.core, staged)? })
+        Ok(StoreCore::submit(&self.core, staged)?)
     }
 }
 
@@ -304,40 +305,5 @@ impl fmt::Debug for InMemoryDoneLedger {
     }
 }
 
-/// A claim on one accepted done-ledger write.
-#[must_use = "durability is not established until wait() returns a receipt"]
-pub struct InMemoryDoneLedgerHandle {
-    handle: StoreHandle<DoneLedgerBackend>,
-}
-
-impl InMemoryDoneLedgerHandle {
-    pub const fn operation_id(&self) -> PendingWriteId {
-        self.handle.operation_id()
-    }
-
-    /// The outcome if the write has finished, without blocking.
-    pub fn poll(&mut self) -> Result<Option<Result<DoneLedgerCommitReceipt, StoreError>>, StoreError> {
-        self.handle.poll()
-    }
-}
-
-impl TrackedHandle for InMemoryDoneLedgerHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        self.handle.operation_id()
-    }
-}
-
-impl CommitHandle for InMemoryDoneLedgerHandle {
-    type Receipt = DoneLedgerCommitReceipt;
-    type Error = StoreError;
-
-    fn wait(self) -> Result<DoneLedgerCommitReceipt, StoreError> {
-        self.handle.wait()
-    }
-}
-
-impl fmt::Debug for InMemoryDoneLedgerHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemoryDoneLedgerHandle").field("op_id", &self.handle.operation_id()).finish()
-    }
-}
+/// A claim on one accepted done-ledger write (see [`StoreHandle`]).
+pub type InMemoryDoneLedgerHandle = StoreHandle<DoneLedgerBackend>;

@@ -4,21 +4,21 @@ use crate::hash::HashMap;
 use core::fmt;
 use std::collections::hash_map::Entry;
 
-use super::core::{StoreBackend, StoreCore, StoreHandle};
+use super::core::{SharedCore, StoreBackend, StoreCore, StoreHandle};
 use super::error::{StoreError, StoreKind};
 use super::page;
 use super::reserve::Reserver;
-use crate::contract::{CommitHandle, FindingsConformanceProbe, FindingsInspect, FindingsSink};
-use crate::control::{PendingWriteId, TrackedHandle};
+use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
     OccurrenceRecord, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::check_read_size;
-use crate::sync::Arc;
 
-pub(crate) struct FindingsDurable {
+/// The three layers' durable rows. Opaque: named only as the backend's
+/// durable state.
+pub struct FindingsDurable {
     findings: HashMap<(TenantId, FindingId), FindingRecord>,
     occurrences: HashMap<(TenantId, OccurrenceId), OccurrenceRecord>,
     observations: HashMap<(TenantId, ObservationId), ObservationRecord>,
@@ -36,13 +36,16 @@ impl FindingsDurable {
     }
 }
 
-pub(crate) struct FindingsPayload {
+/// One accepted findings batch, staged. Opaque: named only as the
+/// backend's payload.
+pub struct FindingsPayload {
     findings: Vec<FindingRecord>,
     occurrences: Vec<OccurrenceRecord>,
     observations: Vec<ObservationRecord>,
 }
 
-pub(crate) struct FindingsBackend;
+/// The findings rows behind the store core: how an in-memory write applies.
+pub struct FindingsBackend;
 
 /// Checks an immutable row against the batch so far and durable state:
 /// `Ok(None)` if the batch already has it, else `Ok(Some(new))`, `new`
@@ -175,7 +178,7 @@ impl StoreBackend for FindingsBackend {
 /// The in-memory findings sink. Clones share one store.
 #[derive(Clone)]
 pub struct InMemoryFindingsSink {
-    core: Arc<StoreCore<FindingsBackend>>,
+    core: SharedCore<FindingsBackend>,
     /// Shared with the durable state; used here to stage batches outside the lock.
     reserve: Reserver,
 }
@@ -187,14 +190,16 @@ impl Default for InMemoryFindingsSink {
 }
 
 impl InMemoryFindingsSink {
+    /// A sink that applies writes at submit (auto-complete).
     pub fn new() -> Self {
         Self::with_auto_complete(true)
     }
 
+    /// An empty sink; with `auto_complete` off every write waits for a release.
     pub fn with_auto_complete(auto_complete: bool) -> Self {
         let reserve = Reserver::new(StoreKind::Findings);
         let durable = FindingsDurable::new(reserve.clone());
-        Self { core: Arc::new(StoreCore::new(durable, auto_complete)), reserve }
+        Self { core: SharedCore::new(StoreCore::new(durable, auto_complete)), reserve }
     }
 
     /// Test support: poisons this store's lock (see the store core).
@@ -246,7 +251,7 @@ impl FindingsSink for InMemoryFindingsSink {
         payload.findings.extend_from_slice(batch.findings());
         payload.occurrences.extend_from_slice(batch.occurrences());
         payload.observations.extend_from_slice(batch.observations());
-        Ok(InMemoryFindingsHandle { handle: StoreCore::submit(&self.core, payload)? })
+        Ok(StoreCore::submit(&self.core, payload)?)
     }
 }
 
@@ -334,40 +339,5 @@ impl fmt::Debug for InMemoryFindingsSink {
     }
 }
 
-/// A claim on one accepted findings write.
-#[must_use = "durability is not established until wait() returns a receipt"]
-pub struct InMemoryFindingsHandle {
-    handle: StoreHandle<FindingsBackend>,
-}
-
-impl InMemoryFindingsHandle {
-    pub const fn operation_id(&self) -> PendingWriteId {
-        self.handle.operation_id()
-    }
-
-    /// The outcome if the write has finished, without blocking.
-    pub fn poll(&mut self) -> Result<Option<Result<FindingsCommitReceipt, StoreError>>, StoreError> {
-        self.handle.poll()
-    }
-}
-
-impl TrackedHandle for InMemoryFindingsHandle {
-    fn operation_id(&self) -> PendingWriteId {
-        self.handle.operation_id()
-    }
-}
-
-impl CommitHandle for InMemoryFindingsHandle {
-    type Receipt = FindingsCommitReceipt;
-    type Error = StoreError;
-
-    fn wait(self) -> Result<FindingsCommitReceipt, StoreError> {
-        self.handle.wait()
-    }
-}
-
-impl fmt::Debug for InMemoryFindingsHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemoryFindingsHandle").field("op_id", &self.handle.operation_id()).finish()
-    }
-}
+/// A claim on one accepted findings write (see [`StoreHandle`]).
+pub type InMemoryFindingsHandle = StoreHandle<FindingsBackend>;

@@ -9,11 +9,11 @@ mod page;
 mod pending;
 mod reserve;
 
-pub use core::{Outcome, StoreBackend, StoreCore, StoreHandle};
+pub use core::{Outcome, SharedCore, StoreBackend, StoreCore, StoreHandle};
 pub use countdown::Countdown;
-pub use done_ledger::{InMemoryDoneLedger, InMemoryDoneLedgerHandle};
+pub use done_ledger::{DoneLedgerBackend, InMemoryDoneLedger, InMemoryDoneLedgerHandle};
 pub use error::{StoreError, StoreKind};
-pub use findings::{InMemoryFindingsHandle, InMemoryFindingsSink};
+pub use findings::{FindingsBackend, InMemoryFindingsHandle, InMemoryFindingsSink};
 
 use crate::control::{CompletionOrder, PendingWriteId, StoreControl};
 

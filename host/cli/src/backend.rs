@@ -4,6 +4,10 @@ use gossip_suite::Backend;
 
 use gossip_host::{ComponentDoneLedger, ComponentFindingsSink, ComponentRuntime};
 
+/// Guest memory of the bounded ledger the capacity check fills: a few
+/// hundred thousand rows, filled in well under a second.
+pub const BOUNDED_MEMORY: usize = 24 << 20;
+
 /// Certifies a component: every `new_*` is a fresh instance of one
 /// compiled, pre-instantiated component.
 #[derive(Clone, Debug)]
@@ -35,6 +39,12 @@ impl Backend for ComponentBackend {
     /// Whether the component exports the `testing` interface.
     fn supports_testing(&self) -> bool {
         self.runtime.has_testing()
+    }
+
+    /// The same component capped at [`BOUNDED_MEMORY`]: small enough to fill
+    /// in the capacity check.
+    fn new_bounded_ledger(&self) -> Option<anyhow::Result<ComponentDoneLedger>> {
+        Some(self.runtime.with_memory_limit(BOUNDED_MEMORY).new_ledger().map_err(Into::into))
     }
 
     fn new_ledger(&self) -> anyhow::Result<ComponentDoneLedger> {

@@ -12,13 +12,16 @@ use gossip_suite::{Backend, NativeBackend};
 use crate::ComponentBackend;
 use gossip_host::{ComponentRuntime, DEFAULT_MEMORY_LIMIT, RuntimeConfig};
 
+/// The parsed command line: one subcommand.
 #[derive(Debug, Parser)]
 #[command(name = "gossip-host", version, about = "Runs and certifies gossip:persistence wasm components")]
 pub struct Cli {
+    /// What to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands; each runs to an exit code (see [`run`]).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the conformance suite against a component (default: the bundled guest).
@@ -27,6 +30,7 @@ pub enum Command {
     Sim(crate::sim_cli::SimArgs),
 }
 
+/// The options of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// A component file; without one, the component built from this workspace.

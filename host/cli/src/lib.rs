@@ -3,9 +3,10 @@
 //! seeds of the deterministic simulation against a component or the native
 //! stores. The one crate that joins the wasmtime embedding (`gossip-host`)
 //! and the suite (`gossip-suite`): neither depends on the other.
+#![warn(missing_docs)]
 
 mod backend;
 pub mod cli;
 pub mod sim_cli;
 
-pub use backend::ComponentBackend;
+pub use backend::{BOUNDED_MEMORY, ComponentBackend};

@@ -20,6 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::ComponentBackend;
 use gossip_host::{ComponentRuntime, RuntimeConfig};
 
+/// The options of `sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// The store to simulate: done-ledger or findings.

@@ -64,6 +64,7 @@ pub fn oneshot<T>() -> (Publisher<T>, Receiver<T>) {
 }
 
 impl<T> Publisher<T> {
+    /// Hands `value` to the receiver and wakes it if it parked.
     pub fn publish(mut self, value: T) {
         let Some(cell) = self.cell.take() else { return };
         // SAFETY: this publisher is the cell's only writer (it is consumed

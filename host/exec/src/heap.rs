@@ -5,6 +5,7 @@
 //! only when it is strictly smaller than the left (`min_child` in the
 //! proof). Entries are ordered by key alone.
 
+/// A binary min-heap of `(key, value)` entries ordered by key.
 #[derive(Debug, Clone)]
 pub struct Heap<K, V> {
     entries: Vec<(K, V)>,
@@ -17,22 +18,27 @@ impl<K: Ord, V> Default for Heap<K, V> {
 }
 
 impl<K: Ord, V> Heap<K, V> {
+    /// An empty heap.
     pub const fn new() -> Self {
         Self { entries: Vec::new() }
     }
 
+    /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether it holds no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The entry with the smallest key, without removing it.
     pub fn peek(&self) -> Option<(&K, &V)> {
         self.entries.first().map(|(k, v)| (k, v))
     }
 
+    /// Adds an entry, keeping heap order.
     pub fn push(&mut self, key: K, value: V) {
         self.entries.push((key, value));
         self.sift_up(self.entries.len() - 1);

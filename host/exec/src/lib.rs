@@ -10,6 +10,7 @@
 //! All of them take their atomics, locks, cells and threads from [`sync`],
 //! which is loom's under `--cfg loom` and std's otherwise.
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod combiner;

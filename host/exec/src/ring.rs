@@ -27,6 +27,7 @@ const PUBLISH: Ordering = Ordering::Release;
 #[cfg(loom_planted_bug = "relaxed_publish")]
 const PUBLISH: Ordering = Ordering::Relaxed;
 
+/// Why a ring could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 pub enum CapacityError {
     /// With one slot, "free for position p" and "filled at position p - 1"
@@ -40,6 +41,7 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
+/// A bounded multi-producer, multi-consumer FIFO of `T`s.
 pub struct Ring<T> {
     slots: Box<[Slot<T>]>,
     mask: usize,
@@ -58,6 +60,7 @@ unsafe impl<T: Send> Send for Ring<T> {}
 unsafe impl<T: Send> Sync for Ring<T> {}
 
 impl<T> Ring<T> {
+    /// An empty ring of `capacity` slots (a power of two, at least 2).
     pub fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
         if capacity < 2 || !capacity.is_power_of_two() {
             return Err(CapacityError::Invalid(capacity));
@@ -68,6 +71,7 @@ impl<T> Ring<T> {
         Ok(Self { slots, mask: capacity - 1, head: AtomicUsize::new(0), tail: AtomicUsize::new(0) })
     }
 
+    /// How many items it holds at most.
     pub fn capacity(&self) -> usize {
         self.mask + 1
     }

@@ -14,6 +14,7 @@ pub struct SeqAllocator {
 }
 
 impl SeqAllocator {
+    /// An allocator whose first stamp is 0.
     pub fn new() -> Self {
         Self { next: AtomicU64::new(0) }
     }

@@ -2,13 +2,14 @@
 //! completion cell's publication, and the ring's slot-sequence CAS.
 #![cfg(loom)]
 
-mod common;
+#[path = "../../../guest/tests/support/loom_model.rs"]
+mod loom_model;
 
 use std::sync::Arc;
 
-use common::explore;
 use gossip_exec::sync::thread;
 use gossip_exec::{Closed, Ring, SeqAllocator, oneshot};
+use loom_model::explore;
 
 // Shared structures travel in a std `Arc` (scaffolding, not under test);
 // the completion cell's own `Arc` is production code and loom's.
@@ -128,7 +129,7 @@ fn ring_tail_cas_gives_each_position_one_producer() {
 #[test]
 #[should_panic(expected = "planted bug caught")]
 fn planted_relaxed_publish_in_completion_is_caught() {
-    common::expect_caught(
+    loom_model::expect_caught(
         "planted_relaxed_publish_in_completion_is_caught",
         3,
         &["Causality violation"],

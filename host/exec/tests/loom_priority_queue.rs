@@ -4,13 +4,14 @@
 //! every push and pop under loom (`Heap::check`).
 #![cfg(loom)]
 
-mod common;
+#[path = "../../../guest/tests/support/loom_model.rs"]
+mod loom_model;
 
 use std::sync::Arc;
 
-use common::explore;
 use gossip_exec::sync::thread;
 use gossip_exec::{Class, Combiner};
+use loom_model::explore;
 
 // The combiner is shared through a std `Arc`: it is scaffolding here (the
 // host shares it the same way), and loom's `Arc` would add every clone and
@@ -105,7 +106,7 @@ fn queued_tickets_keep_fifo_against_a_control_caller() {
 #[test]
 #[should_panic(expected = "planted bug caught")]
 fn planted_lost_wakeup_is_caught() {
-    common::expect_caught("planted_lost_wakeup_is_caught", 3, &["deadlock"], || {
+    loom_model::expect_caught("planted_lost_wakeup_is_caught", 3, &["deadlock"], || {
         concurrent_callers(&[Class::Data, Class::Data]);
     });
 }

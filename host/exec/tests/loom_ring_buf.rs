@@ -5,13 +5,14 @@
 //! hands its item back, and the checks account for it.
 #![cfg(loom)]
 
-mod common;
+#[path = "../../../guest/tests/support/loom_model.rs"]
+mod loom_model;
 
 use std::sync::Arc;
 
-use common::explore;
 use gossip_exec::Ring;
 use gossip_exec::sync::thread;
+use loom_model::explore;
 
 // The ring is shared through a std `Arc`: scaffolding, whose clones and
 // drops would only add interleavings that do not touch the ring.
@@ -125,7 +126,7 @@ fn mpsc_two_producers_two_items_each() {
 #[test]
 #[should_panic(expected = "planted bug caught")]
 fn planted_relaxed_publish_in_ring_is_caught() {
-    common::expect_caught("planted_relaxed_publish_in_ring_is_caught", 3, &["Causality violation"], spsc);
+    loom_model::expect_caught("planted_relaxed_publish_in_ring_is_caught", 3, &["Causality violation"], spsc);
 }
 
 /// Planted bug `racy_claim`: producers claim a position with a load and a
@@ -134,7 +135,7 @@ fn planted_relaxed_publish_in_ring_is_caught() {
 #[test]
 #[should_panic(expected = "planted bug caught")]
 fn planted_racy_claim_is_caught() {
-    common::expect_caught(
+    loom_model::expect_caught(
         "planted_racy_claim_is_caught",
         3,
         &["Causality violation", "lost or duplicated"],

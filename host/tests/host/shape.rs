@@ -16,6 +16,7 @@ fn component_exports_the_testable_store_world() {
         [
             "gossip:persistence/done-ledger@0.2.0",
             "gossip:persistence/findings@0.2.0",
+            "gossip:persistence/hash-seed@0.2.0",
             "gossip:persistence/testing@0.2.0",
             "gossip:persistence/types@0.2.0",
         ]
@@ -24,14 +25,19 @@ fn component_exports_the_testable_store_world() {
 }
 
 #[test]
-fn the_store_only_fixture_exports_exactly_the_worker_facing_world() {
+fn the_store_only_fixture_exports_the_worker_facing_world_and_no_testing() {
     let runtime = gossip_host::ComponentRuntime::from_file(gossip_host::STORE_ONLY_FIXTURE_PATH, Default::default())
         .expect("loads");
     let mut exports = runtime.exports();
     exports.sort();
     assert_eq!(
         exports,
-        ["gossip:persistence/done-ledger@0.2.0", "gossip:persistence/findings@0.2.0", "gossip:persistence/types@0.2.0"]
+        [
+            "gossip:persistence/done-ledger@0.2.0",
+            "gossip:persistence/findings@0.2.0",
+            "gossip:persistence/hash-seed@0.2.0",
+            "gossip:persistence/types@0.2.0",
+        ]
     );
     assert!(runtime.imports().is_empty());
     assert!(!runtime.has_testing());

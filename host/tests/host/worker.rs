@@ -256,6 +256,7 @@ fn the_plugged_worker_imports_nothing_and_exports_the_stores_testing_interface()
         [
             "gossip:persistence/done-ledger@0.2.0",
             "gossip:persistence/findings@0.2.0",
+            "gossip:persistence/hash-seed@0.2.0",
             "gossip:persistence/testing@0.2.0",
             "gossip:persistence/types@0.2.0",
             "gossip:scanning-worker/scanner@0.1.0",

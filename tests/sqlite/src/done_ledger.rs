@@ -2,14 +2,14 @@
 //! join written as an upsert.
 
 use core::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use gossip_persistence::done_ledger::{
     DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord, DoneLedgerStatus, dedupe_batch,
     receipt_for,
 };
 use gossip_persistence::identity::{FenceEpoch, LogicalTime, OvidHash, PolicyHash, RunId, ShardId, TenantId};
-use gossip_persistence::store::{StoreBackend, StoreCore};
+use gossip_persistence::store::{SharedCore, StoreBackend, StoreCore};
 use gossip_persistence::{DoneLedger, DoneLedgerInspect, StoreKind, check_batch_size, check_read_size};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -102,7 +102,8 @@ fn record(row: &Row<'_>) -> rusqlite::Result<DoneLedgerRecord> {
         .map_err(|e| invalid_row(5, Type::Integer, e))
 }
 
-pub(crate) struct DoneLedgerSql;
+/// The done-ledger's rows in SQL, behind the store core.
+pub struct DoneLedgerSql;
 
 impl StoreBackend for DoneLedgerSql {
     type Payload = Vec<DoneLedgerRecord>;
@@ -151,7 +152,7 @@ impl StoreBackend for DoneLedgerSql {
 /// store core as the native ledger.
 #[derive(Clone)]
 pub struct SqliteDoneLedger {
-    core: Arc<StoreCore<DoneLedgerSql>>,
+    core: SharedCore<DoneLedgerSql>,
 }
 
 impl SqliteDoneLedger {
@@ -160,8 +161,10 @@ impl SqliteDoneLedger {
         Self::with_auto_complete(true)
     }
 
+    /// A fresh ledger; with `auto_complete` off every write waits for a release.
+    /// Fails only if SQLite cannot open the database or create the schema.
     pub fn with_auto_complete(auto_complete: bool) -> Result<Self, SqlitePersistenceError> {
-        Ok(Self { core: Arc::new(StoreCore::new(schema::open_done_ledger()?, auto_complete)) })
+        Ok(Self { core: SharedCore::new(StoreCore::new(schema::open_done_ledger()?, auto_complete)) })
     }
 
     pub(crate) fn core(&self) -> &StoreCore<DoneLedgerSql> {
@@ -179,6 +182,7 @@ impl SqliteDoneLedger {
         })
     }
 
+    /// Whether the ledger holds no durable row.
     pub fn is_empty(&self) -> Result<bool, SqlitePersistenceError> {
         self.len().map(|n| n == 0)
     }
@@ -227,7 +231,7 @@ impl DoneLedger for SqliteDoneLedger {
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<SqliteDoneLedgerHandle, Self::Error> {
         check_batch_size(records.len())?;
-        Ok(SqliteDoneLedgerHandle::new(StoreCore::submit(&self.core, records.to_vec())?))
+        Ok(StoreCore::submit(&self.core, records.to_vec())?)
     }
 }
 

@@ -13,7 +13,7 @@ use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
-use gossip_persistence::store::{StoreBackend, StoreCore};
+use gossip_persistence::store::{SharedCore, StoreBackend, StoreCore};
 use gossip_persistence::{FindingsConformanceProbe, FindingsInspect, FindingsSink, Location, StoreError, StoreKind};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -126,13 +126,15 @@ fn observation(row: &Row<'_>) -> rusqlite::Result<ObservationRecord> {
     ))
 }
 
-pub(crate) struct FindingsPayload {
+/// One accepted findings batch, staged. Opaque.
+pub struct FindingsPayload {
     findings: Vec<FindingRecord>,
     occurrences: Vec<OccurrenceRecord>,
     observations: Vec<ObservationRecord>,
 }
 
-pub(crate) struct FindingsSql;
+/// The findings layers in SQL, behind the store core.
+pub struct FindingsSql;
 
 /// The layers are written in order, each row checked against the table as
 /// it stands: that table is durable state plus the batch so far, exactly
@@ -269,7 +271,7 @@ impl StoreBackend for FindingsSql {
 /// The findings sink over an in-memory SQLite database. Clones share one store.
 #[derive(Clone)]
 pub struct SqliteFindingsSink {
-    core: Arc<StoreCore<FindingsSql>>,
+    core: SharedCore<FindingsSql>,
 }
 
 impl SqliteFindingsSink {
@@ -278,8 +280,10 @@ impl SqliteFindingsSink {
         Self::with_auto_complete(true)
     }
 
+    /// A fresh sink; with `auto_complete` off every write waits for a release.
+    /// Fails only if SQLite cannot open the database or create the schema.
     pub fn with_auto_complete(auto_complete: bool) -> Result<Self, SqlitePersistenceError> {
-        Ok(Self { core: Arc::new(StoreCore::new(schema::open_findings()?, auto_complete)) })
+        Ok(Self { core: SharedCore::new(StoreCore::new(schema::open_findings()?, auto_complete)) })
     }
 
     pub(crate) fn core(&self) -> &StoreCore<FindingsSql> {
@@ -318,7 +322,7 @@ impl FindingsSink for SqliteFindingsSink {
             occurrences: batch.occurrences().to_vec(),
             observations: batch.observations().to_vec(),
         };
-        Ok(SqliteFindingsHandle::new(StoreCore::submit(&self.core, payload)?))
+        Ok(StoreCore::submit(&self.core, payload)?)
     }
 }
 

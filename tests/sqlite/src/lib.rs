@@ -14,6 +14,7 @@
 //! The crate depends on the contract crate alone, as a third-party backend
 //! would; the suite's `Backend` adapter lives with its tests
 //! (`tests/common/mod.rs`).
+#![warn(missing_docs)]
 
 mod control;
 mod done_ledger;
@@ -23,7 +24,9 @@ mod findings;
 mod handle;
 mod schema;
 
+pub use done_ledger::DoneLedgerSql;
 pub use done_ledger::SqliteDoneLedger;
 pub use error::SqlitePersistenceError;
 pub use findings::SqliteFindingsSink;
+pub use findings::{FindingsPayload, FindingsSql};
 pub use handle::{SqliteDoneLedgerHandle, SqliteFindingsHandle};

@@ -7,46 +7,152 @@ use thiserror::Error;
 /// A boxed source error, so backend errors of any type can be kept.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Why one conformance case failed; every variant names the case, such as
+/// `done-ledger/idempotent:fetch`, and keeps the backend's error when there is one.
 #[derive(Debug, Error)]
 pub enum CheckFailure {
+    /// The case's records could not be built, such as for a seed out of range.
     #[error("{case}: could not build the fixture: {source}")]
-    FixtureConstruction { case: &'static str, source: BoxError },
+    FixtureConstruction {
+        /// The case that caught it.
+        case: &'static str,
+        /// Why the fixture was refused.
+        source: BoxError,
+    },
+    /// The backend could not create a fresh store.
     #[error("{case}: the backend could not create a fresh store: {source}")]
-    Backend { case: &'static str, source: BoxError },
+    Backend {
+        /// The case that caught it.
+        case: &'static str,
+        /// The backend's error.
+        source: BoxError,
+    },
+    /// A done-ledger submission was refused where it must be accepted.
     #[error("{case}: done-ledger submit failed: {source}")]
-    DoneLedgerSubmit { case: &'static str, source: BoxError },
+    DoneLedgerSubmit {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// A done-ledger write failed where it must become durable.
     #[error("{case}: done-ledger wait failed: {source}")]
-    DoneLedgerWait { case: &'static str, source: BoxError },
+    DoneLedgerWait {
+        /// The case that caught it.
+        case: &'static str,
+        /// The write's outcome.
+        source: BoxError,
+    },
     /// Also used for list/count and snapshot errors.
     #[error("{case}: done-ledger read failed: {source}")]
-    DoneLedgerGet { case: &'static str, source: BoxError },
+    DoneLedgerGet {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// The done-ledger answered, but not what the contract requires.
     #[error("{case}: {message}")]
-    DoneLedgerInvariant { case: &'static str, message: String },
+    DoneLedgerInvariant {
+        /// The case that caught it.
+        case: &'static str,
+        /// What was expected and what came back.
+        message: String,
+    },
+    /// A findings submission was refused where it must be accepted.
     #[error("{case}: findings submit failed: {source}")]
-    FindingsSubmit { case: &'static str, source: BoxError },
+    FindingsSubmit {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// A findings write failed where it must become durable.
     #[error("{case}: findings wait failed: {source}")]
-    FindingsWait { case: &'static str, source: BoxError },
+    FindingsWait {
+        /// The case that caught it.
+        case: &'static str,
+        /// The write's outcome.
+        source: BoxError,
+    },
+    /// A findings lookup or snapshot failed.
     #[error("{case}: findings read failed: {source}")]
-    FindingsRead { case: &'static str, source: BoxError },
+    FindingsRead {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// The findings sink answered, but not what the contract requires.
     #[error("{case}: {message}")]
-    FindingsInvariant { case: &'static str, message: String },
+    FindingsInvariant {
+        /// The case that caught it.
+        case: &'static str,
+        /// What was expected and what came back.
+        message: String,
+    },
+    /// `durable_counts` failed.
     #[error("{case}: durable-count probe failed: {source}")]
-    Probe { case: &'static str, source: BoxError },
+    Probe {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// A completion or fault-injection control failed.
     #[error("{case}: store control call failed: {source}")]
-    Control { case: &'static str, source: BoxError },
+    Control {
+        /// The case that caught it.
+        case: &'static str,
+        /// The store's error.
+        source: BoxError,
+    },
+    /// A control answered, but not what the contract requires (a release count,
+    /// pending ids).
     #[error("{case}: {message}")]
-    ControlInvariant { case: &'static str, message: String },
+    ControlInvariant {
+        /// The case that caught it.
+        case: &'static str,
+        /// What was expected and what came back.
+        message: String,
+    },
     /// Waiting would block forever, so the check stops instead of hanging the suite.
     #[error("{case}: write {op_id} is still pending where it must have finished; waiting on it would block forever")]
-    StillPending { case: &'static str, op_id: PendingWriteId },
+    StillPending {
+        /// The case that caught it.
+        case: &'static str,
+        /// The write that should have finished.
+        op_id: PendingWriteId,
+    },
+    /// An operation failed, or was rejected, with another error than the contract names.
     #[error("{case}: expected error {expected}, got {actual}")]
-    WrongError { case: &'static str, expected: String, actual: String },
+    WrongError {
+        /// The case that caught it.
+        case: &'static str,
+        /// The error the contract requires.
+        expected: String,
+        /// What the backend did instead: another error, or success.
+        actual: String,
+    },
     /// Display never prints `debug_output`, and only a prefix of the fragment,
     /// so the report itself cannot leak what it caught.
     #[error("{case}: Debug output leaks secret-derived bytes ({}...)", fragment_prefix(leaked_fragment))]
-    RedactionLeak { case: &'static str, debug_output: String, leaked_fragment: String },
+    RedactionLeak {
+        /// The case that caught it.
+        case: &'static str,
+        /// The whole `Debug` output that leaked; never displayed.
+        debug_output: String,
+        /// The secret-derived encoding found in it.
+        leaked_fragment: String,
+    },
+    /// The check panicked; the suite caught it and carried on.
     #[error("{case}: panicked: {message}")]
-    Panicked { case: &'static str, message: String },
+    Panicked {
+        /// The case that caught it.
+        case: &'static str,
+        /// The panic's payload, when it is a string.
+        message: String,
+    },
 }
 
 fn fragment_prefix(fragment: &str) -> String {
@@ -54,6 +160,7 @@ fn fragment_prefix(fragment: &str) -> String {
 }
 
 impl CheckFailure {
+    /// The case that caught it, such as `done-ledger/idempotent:fetch`.
     pub const fn case(&self) -> &'static str {
         match self {
             Self::FixtureConstruction { case, .. }

@@ -18,16 +18,21 @@ use thiserror::Error;
 /// list check up to `seed + 33`, which wraps like the reference does).
 pub const MAX_FIXTURE_SEED: u8 = 0xF9;
 
+/// Why the fixture or a record builder refused its input.
 #[derive(Debug, Error)]
 pub enum FixtureError {
+    /// A seed above [`MAX_FIXTURE_SEED`].
     #[error("fixture seed {0:#04x} is above the maximum {MAX_FIXTURE_SEED:#04x}")]
     SeedOutOfRange(u8),
+    /// A location, version or tag the connector boundary refuses.
     #[error(transparent)]
     Connector(#[from] ConnectorInputError),
+    /// A record the contract refuses to build.
     #[error(transparent)]
     Input(#[from] PersistenceInputError),
 }
 
+/// 32 bytes of value `byte`: every fixture id is one.
 pub const fn fill32(byte: u8) -> [u8; 32] {
     [byte; 32]
 }
@@ -36,21 +41,35 @@ pub const fn fill32(byte: u8) -> [u8; 32] {
 /// for its object version, all derived from one seed.
 #[derive(Clone, Debug)]
 pub struct SampleFixture {
+    /// The seed everything below is derived from.
     pub seed: u8,
+    /// `fill32(seed)` under [`sample_fixture`].
     pub tenant_id: TenantId,
+    /// `fill32(seed + 1)` under [`sample_fixture`].
     pub policy_hash: PolicyHash,
+    /// `fill32(seed + 2)`.
     pub stable_item_id: StableItemId,
+    /// `fill32(seed + 3)`.
     pub rule_fingerprint: RuleFingerprint,
+    /// Keyed with `fill32(seed + 4)` over the norm hash `fill32(seed + 5)`.
     pub secret_hash: SecretHash,
+    /// Derived from `conformance-version-{seed}`.
     pub object_version_id: ObjectVersionId,
+    /// The strong version of the item.
     pub ovid_hash: OvidHash,
+    /// (tenant, policy, ovid): the key of both done-ledger rows.
     pub key: DoneLedgerKey,
+    /// The finding, with its derived id.
     pub finding: FindingRecord,
+    /// Of the finding in the object version, at offset `100 + seed`, 32 bytes long.
     pub occurrence: OccurrenceRecord,
+    /// Of the occurrence, with run, shard, fence and seen-at `10000`, `20000`,
+    /// `30000` and `40000` plus the seed, and a location.
     pub observation: ObservationRecord,
     /// FailedRetryable with the larger byte count, so a backend that keeps
     /// the winning row instead of the per-field max is caught.
     pub failed_record: DoneLedgerRecord,
+    /// ScannedWithFindings, count 1, with the later provenance.
     pub scanned_record: DoneLedgerRecord,
 }
 
@@ -143,6 +162,7 @@ impl SampleFixture {
     }
 }
 
+/// Provenance from raw run, shard, fence, started and finished values.
 pub const fn provenance(run: u64, shard: u64, fence: u64, started: u64, finished: u64) -> DoneLedgerProvenance {
     DoneLedgerProvenance::new(
         RunId::from_raw(run),

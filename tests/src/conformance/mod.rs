@@ -10,6 +10,7 @@
 //! those checks are reported as skipped, and only the contract checks run.
 
 mod atomicity;
+mod capacity;
 mod completion;
 mod done_ledger;
 mod error;
@@ -29,7 +30,7 @@ pub use error::{BoxError, CheckFailure};
 pub use fixture::{FixtureError, SampleFixture, sample_fixture};
 pub use redaction::find_leak;
 pub use report::{CheckOutcome, CheckStatus, ConformanceReport, GroupCount, printable};
-pub use runner::{CheckInfo, NEEDS_TESTING, check_list, run_conformance, run_selected};
+pub use runner::{CheckInfo, NEEDS_BOUNDED, NEEDS_TESTING, check_list, run_conformance, run_selected};
 
 /// The reference groups and their check counts (docs/contract.md §13).
 pub const REFERENCE_GROUPS: [(&str, usize); 3] = [("done-ledger", 5), ("findings", 4), ("redaction", 3)];

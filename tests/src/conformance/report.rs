@@ -8,11 +8,14 @@ use std::time::Duration;
 /// How one check ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckStatus {
+    /// Every expectation held.
     Passed,
+    /// An expectation broke, or the check panicked; the detail says which.
     Failed,
     /// Not run, and neither a pass nor a failure: the backend lacks what
     /// the check needs (see [`NEEDS_TESTING`](super::NEEDS_TESTING)).
     Skipped {
+        /// What the backend lacks, such as the testing interface.
         reason: String,
     },
 }
@@ -43,11 +46,16 @@ impl fmt::Display for CheckStatus {
     }
 }
 
+/// How one check ended on one backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOutcome {
+    /// The check's group, such as `done-ledger`.
     pub group: &'static str,
+    /// The check's name, unique within its group.
     pub name: &'static str,
+    /// The backend's [`name`](crate::Backend::name); the report may hold several.
     pub backend: String,
+    /// Passed, failed or skipped.
     pub status: CheckStatus,
     /// The failure message, the skip reason, or a one-line note on what was
     /// verified.
@@ -62,14 +70,17 @@ impl CheckOutcome {
         format!("{}/{}", self.group, self.name)
     }
 
+    /// Whether the check passed.
     pub const fn passed(&self) -> bool {
         matches!(self.status, CheckStatus::Passed)
     }
 
+    /// Whether the check failed.
     pub const fn failed(&self) -> bool {
         matches!(self.status, CheckStatus::Failed)
     }
 
+    /// Whether the check was skipped.
     pub const fn skipped(&self) -> bool {
         matches!(self.status, CheckStatus::Skipped { .. })
     }
@@ -87,15 +98,22 @@ impl CheckOutcome {
 /// (`total == passed + failed + skipped`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GroupCount {
+    /// The group counted.
     pub group: &'static str,
+    /// Checks reported in the group, skipped ones included.
     pub total: usize,
+    /// Checks that passed.
     pub passed: usize,
+    /// Checks that failed.
     pub failed: usize,
+    /// Checks that were skipped.
     pub skipped: usize,
 }
 
+/// Every outcome of one or more conformance runs, in the order they ran.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConformanceReport {
+    /// One per check and backend.
     pub outcomes: Vec<CheckOutcome>,
 }
 
@@ -107,22 +125,27 @@ impl ConformanceReport {
         self.passed_count() > 0 && self.failed_count() == 0
     }
 
+    /// The failed outcomes, in run order.
     pub fn failures(&self) -> impl Iterator<Item = &CheckOutcome> {
         self.outcomes.iter().filter(|o| o.failed())
     }
 
+    /// The skipped outcomes, in run order.
     pub fn skips(&self) -> impl Iterator<Item = &CheckOutcome> {
         self.outcomes.iter().filter(|o| o.skipped())
     }
 
+    /// Checks that passed.
     pub fn passed_count(&self) -> usize {
         self.outcomes.iter().filter(|o| o.passed()).count()
     }
 
+    /// Checks that failed.
     pub fn failed_count(&self) -> usize {
         self.failures().count()
     }
 
+    /// Checks that were skipped.
     pub fn skipped_count(&self) -> usize {
         self.skips().count()
     }
@@ -160,10 +183,12 @@ impl ConformanceReport {
         self.outcomes.iter().filter(|o| o.group == group).count()
     }
 
+    /// The first outcome of `group/name`, whichever backend it is from.
     pub fn outcome(&self, group: &str, name: &str) -> Option<&CheckOutcome> {
         self.outcomes.iter().find(|o| o.group == group && o.name == name)
     }
 
+    /// Time spent in all checks, skipped ones counting zero.
     pub fn total_elapsed(&self) -> Duration {
         self.outcomes.iter().map(|o| o.elapsed).sum()
     }

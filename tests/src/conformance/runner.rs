@@ -8,13 +8,19 @@ use std::time::{Duration, Instant};
 use super::error::CheckFailure;
 use super::harness::PendingGuard;
 use super::report::{CheckOutcome, CheckStatus, ConformanceReport};
-use super::{atomicity, completion, done_ledger, faults, findings, isolation, limits, paging, redaction, replay};
+use super::{
+    atomicity, capacity, completion, done_ledger, faults, findings, isolation, limits, paging, redaction, replay,
+};
 use crate::backend::{Backend, NativeBackend};
 
 /// The reason reported for a check skipped because the backend does not
 /// support testing ([`Backend::supports_testing`]).
 pub const NEEDS_TESTING: &str =
     "needs the testing interface (delays, releases, fault injection), which this backend does not export";
+
+/// The reason reported for a check skipped because the backend cannot make
+/// a bounded store ([`Backend::new_bounded_ledger`]).
+pub const NEEDS_BOUNDED: &str = "needs a store small enough to fill, which this backend cannot make";
 
 /// One named check. `about` is the outcome's detail when it passes.
 pub(crate) struct Check<B: Backend> {
@@ -27,20 +33,28 @@ pub(crate) struct Check<B: Backend> {
     /// beyond the pending-write guard of waits: delays, releases, faults,
     /// auto-complete off, pending ids.
     pub needs_testing: bool,
+    /// Whether the check fills a bounded store (`Backend::new_bounded_ledger`).
+    pub needs_bounded: bool,
     pub run: fn(&B) -> Result<(), CheckFailure>,
 }
 
 /// A check's name, what it verifies, and whether it needs the test machinery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckInfo {
+    /// The check's group, such as `done-ledger`.
     pub group: &'static str,
+    /// The check's name, unique within its group.
     pub name: &'static str,
+    /// What a pass verified, in one line.
     pub about: &'static str,
     /// True when the check drives the test machinery (delays, releases,
     /// fault injection, auto-complete off, pending ids), so it is skipped on
     /// a backend whose [`supports_testing`](Backend::supports_testing) is
     /// false. False for the contract checks every backend is held to.
     pub needs_testing: bool,
+    /// True when the check fills a bounded store, so it is skipped on a
+    /// backend without [`new_bounded_ledger`](Backend::new_bounded_ledger).
+    pub needs_bounded: bool,
 }
 
 macro_rules! needs_testing {
@@ -48,6 +62,18 @@ macro_rules! needs_testing {
         true
     };
     (contract) => {
+        false
+    };
+    (bounded) => {
+        false
+    };
+}
+
+macro_rules! needs_bounded {
+    (bounded) => {
+        true
+    };
+    ($other:ident) => {
         false
     };
 }
@@ -61,6 +87,7 @@ macro_rules! registry {
                 name: $name,
                 about: $about,
                 needs_testing: needs_testing!($needs),
+                needs_bounded: needs_bounded!($needs),
                 run: $module::$func::<B>,
             }),+]
         }
@@ -170,13 +197,21 @@ registry! {
         "occurrences_page pages of 1, 7 and 10,000 concatenate to the snapshot";
     "paging" / "observations" => contract paging::observations,
         "observations_page pages of 1, 7 and 10,000 concatenate to the snapshot";
+    "capacity" / "done-ledger-fill" => bounded capacity::done_ledger_fill_to_cap,
+        "a bounded ledger filled to its cap refuses with CapacityExceeded and keeps every acknowledged row";
 }
 
 /// Every check, in run order.
 pub fn check_list() -> Vec<CheckInfo> {
     checks::<NativeBackend>()
         .into_iter()
-        .map(|c| CheckInfo { group: c.group, name: c.name, about: c.about, needs_testing: c.needs_testing })
+        .map(|c| CheckInfo {
+            group: c.group,
+            name: c.name,
+            about: c.about,
+            needs_testing: c.needs_testing,
+            needs_bounded: c.needs_bounded,
+        })
         .collect()
 }
 
@@ -194,18 +229,26 @@ pub fn run_selected<B: Backend>(backend: &B, select: impl Fn(&str, &str) -> bool
     let outcomes = checks::<B>()
         .iter()
         .filter(|check| select(check.group, check.name))
-        .map(|check| if check.needs_testing && !testing { skip(backend, check) } else { run_one(backend, check) })
+        .map(|check| {
+            if check.needs_testing && !testing {
+                skip(backend, check, NEEDS_TESTING)
+            } else if check.needs_bounded && backend.new_bounded_ledger().is_none() {
+                skip(backend, check, NEEDS_BOUNDED)
+            } else {
+                run_one(backend, check)
+            }
+        })
         .collect();
     ConformanceReport { outcomes }
 }
 
-fn skip<B: Backend>(backend: &B, check: &Check<B>) -> CheckOutcome {
+fn skip<B: Backend>(backend: &B, check: &Check<B>, reason: &str) -> CheckOutcome {
     CheckOutcome {
         group: check.group,
         name: check.name,
         backend: backend.name().to_owned(),
-        status: CheckStatus::Skipped { reason: NEEDS_TESTING.to_owned() },
-        detail: NEEDS_TESTING.to_owned(),
+        status: CheckStatus::Skipped { reason: reason.to_owned() },
+        detail: reason.to_owned(),
         elapsed: Duration::ZERO,
     }
 }

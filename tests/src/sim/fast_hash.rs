@@ -46,4 +46,5 @@ impl Hasher for FastHasher {
     }
 }
 
+/// A `HashMap` with [`FastHasher`].
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;

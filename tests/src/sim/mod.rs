@@ -1,7 +1,10 @@
 //! The deterministic simulation of both stores: one seeded PRNG drives
 //! random operations and injected faults through the store and control
-//! traits, and independent checkers and an oracle validate every step. It is
-//! written once and runs on any [`Backend`](crate::Backend) that supports
+//! traits, and independent checkers and an oracle validate every step. One
+//! engine ([`engine::Sim`]) runs the schedules, the shared control ops and
+//! the write pipeline; each store plugs in its own ops, oracle and checks
+//! ([`engine::StorePlugin`]). It is written once and runs on any
+//! [`Backend`](crate::Backend) that supports
 //! testing: it drives delays, releases and injected faults, so every entry
 //! point that takes a backend (`DoneLedgerSim::from_backend`,
 //! `FindingsSim::from_backend`, `SimRunSpec::run_seed` and `sweep`) refuses a
@@ -10,14 +13,19 @@
 
 pub mod context;
 pub mod done_ledger;
-mod driver;
+pub mod engine;
+pub mod events;
 pub mod fast_hash;
 pub mod findings;
+pub mod ops;
 pub mod pending;
 pub mod report;
 pub mod sweep;
 
 pub use context::{FaultConfig, FaultLevel, PPM_MAX, SimContext, should_inject};
+pub use engine::{Sim, StorePlugin};
+pub use events::{SimEvent, SimEventKind};
+pub use ops::SimOp;
 pub use report::{EventKind, EventLog, LogEntry, SimReport, missing_kinds};
 
 use crate::backend::Backend;
@@ -29,6 +37,7 @@ use crate::backend::Backend;
      not export"
 )]
 pub struct TestingUnsupported {
+    /// The backend's name.
     pub backend: String,
 }
 
@@ -40,9 +49,13 @@ pub fn require_testing<B: Backend>(backend: &B) -> Result<(), TestingUnsupported
 /// A simulation that executes one operation at a time, for composition with
 /// other simulations (one step of each, interleaved by a shared scheduler).
 pub trait PersistenceSim {
+    /// What a step executes.
     type Op;
+    /// What a step observes.
     type Event;
+    /// What a step's checks report.
     type Violation;
 
+    /// Executes `op` and checks its outcome.
     fn step(&mut self, op: Self::Op) -> (Self::Event, Vec<Self::Violation>);
 }

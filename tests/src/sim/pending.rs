@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 
 /// A simulation violation that can say "the backend misbehaved".
 pub trait BackendViolation {
+    /// The call `during` failed with `error`, or answered what the harness contradicts.
     fn backend(during: &'static str, error: &dyn fmt::Display) -> Self;
 }
 
@@ -76,10 +77,12 @@ impl<B> Default for PendingWrites<B> {
 }
 
 impl<B> PendingWrites<B> {
+    /// How many writes are held.
     pub fn len(&self) -> usize {
         self.batches.len()
     }
 
+    /// Whether no write is held.
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty()
     }
@@ -130,6 +133,7 @@ impl<B> PendingWrites<B> {
         }
     }
 
+    /// Releases the oldest or newest write the store holds and takes its batch.
     pub fn release_next<C: StoreControl, V: BackendViolation>(
         &mut self,
         store: &C,
@@ -157,6 +161,7 @@ impl<B> PendingWrites<B> {
         }
     }
 
+    /// Releases `op_id` and takes its batch.
     pub fn release_specific<C: StoreControl, V: BackendViolation>(
         &mut self,
         store: &C,

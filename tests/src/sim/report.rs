@@ -8,14 +8,15 @@ use super::context::FaultLevel;
 
 /// An event kind of one simulation: a closed set every sweep must reach.
 pub trait EventKind: Copy + Ord + fmt::Debug + Send + Sync + 'static {
-    const ALL: &'static [Self];
+    /// Every kind, in order.
+    fn all() -> Vec<Self>;
 
     fn name(self) -> &'static str;
 }
 
-/// The kinds in `K::ALL` that `counts` never reached.
+/// The kinds in `K::all()` that `counts` never reached.
 pub fn missing_kinds<K: EventKind>(counts: &BTreeMap<K, usize>) -> Vec<K> {
-    K::ALL.iter().copied().filter(|k| counts.get(k).copied().unwrap_or(0) == 0).collect()
+    K::all().into_iter().filter(|k| counts.get(k).copied().unwrap_or(0) == 0).collect()
 }
 
 /// One entry of an event log. Ops and events are kept typed and formatted

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use gossip_persistence::StoreControl;
+
 use super::context::FaultLevel;
 use super::done_ledger::DoneLedgerSim;
+use super::engine::{Sim, StorePlugin};
 use super::findings::FindingsSim;
 use super::report::{EventKind, SimReport, missing_kinds};
 use crate::backend::Backend;
@@ -276,23 +279,17 @@ impl SimRunSpec {
     /// (downcast the error to tell).
     pub fn run_seed<B: Backend>(&self, backend: &B, seed: u64, keep_log: bool) -> anyhow::Result<SeedOutcome> {
         Ok(match self.store {
-            SimStore::DoneLedger => {
-                let sim = DoneLedgerSim::from_backend(backend, seed, self.level)?;
-                let report = match self.mode {
-                    SimMode::Run { safety_ops, liveness_ops } => sim.run(safety_ops, liveness_ops),
-                    SimMode::SwizzleClog { batches } => sim.run_swizzle_clog(batches),
-                };
-                SeedOutcome::from_report(report, keep_log)
-            }
-            SimStore::Findings => {
-                let sim = FindingsSim::from_backend(backend, seed, self.level)?;
-                let report = match self.mode {
-                    SimMode::Run { safety_ops, liveness_ops } => sim.run(safety_ops, liveness_ops),
-                    SimMode::SwizzleClog { batches } => sim.run_swizzle_clog(batches),
-                };
-                SeedOutcome::from_report(report, keep_log)
-            }
+            SimStore::DoneLedger => self.outcome(DoneLedgerSim::from_backend(backend, seed, self.level)?, keep_log),
+            SimStore::Findings => self.outcome(FindingsSim::from_backend(backend, seed, self.level)?, keep_log),
         })
+    }
+
+    fn outcome<P: StorePlugin<S>, S: StoreControl>(&self, sim: Sim<P, S>, keep_log: bool) -> SeedOutcome {
+        let report = match self.mode {
+            SimMode::Run { safety_ops, liveness_ops } => sim.run(safety_ops, liveness_ops),
+            SimMode::SwizzleClog { batches } => sim.run_swizzle_clog(batches),
+        };
+        SeedOutcome::from_report(report, keep_log)
     }
 
     /// A sweep of this spec over `seeds`, calling `on_done` after each seed

@@ -1,17 +1,16 @@
-//! The sweeps and assertions both store simulations run the same way on the
-//! native stores: only the harness type differs.
+//! What every store's simulation runs the same way on the native stores:
+//! the sweeps (through the store-agnostic [`SimRunSpec`], so one loop covers
+//! every store), the clean-run assertions and the replay check.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use gossip_persistence::{InMemoryDoneLedger, InMemoryFindingsSink};
-use gossip_suite::sim::done_ledger::{
-    DoneLedgerInvariantViolation, DoneLedgerSim, DoneLedgerSimEvent, DoneLedgerSimEventKind, DoneLedgerSimOp,
-};
-use gossip_suite::sim::findings::{
-    FindingsInvariantViolation, FindingsSim, FindingsSimEvent, FindingsSimEventKind, FindingsSimOp,
-};
-use gossip_suite::sim::sweep::{SweepSummary, run_seed_sweep};
-use gossip_suite::sim::{EventKind, FaultLevel, SimReport};
+use gossip_persistence::StoreControl;
+use gossip_suite::NativeBackend;
+use gossip_suite::sim::done_ledger::DoneLedgerSimEventKind;
+use gossip_suite::sim::findings::FindingsSimEventKind;
+use gossip_suite::sim::sweep::{SimMode, SimRunSpec, SimStore, SweepSummary, default_threads};
+use gossip_suite::sim::{EventKind, FaultLevel, Sim, SimReport, StorePlugin};
 
 pub const SUNNY_DAY_OPS: usize = 200;
 pub const STORMY_SWEEP_SEEDS: u64 = 100;
@@ -23,58 +22,8 @@ pub const RADIOACTIVE_SMOKE_OPS: usize = 200;
 pub const RADIOACTIVE_SWEEP_SEEDS: u64 = 50;
 pub const RADIOACTIVE_SWEEP_OPS: usize = 1_000;
 
-/// A simulation harness over its native store.
-pub trait NativeSim: Sized {
-    type Kind: EventKind;
-    type Violation: fmt::Display + fmt::Debug + PartialEq;
-    type Op: fmt::Display + fmt::Debug + PartialEq;
-    type Event: fmt::Display + fmt::Debug + PartialEq;
-
-    fn native(seed: u64, level: FaultLevel) -> Self;
-    fn run(self, safety_ops: usize, liveness_ops: usize) -> Report<Self>;
-    fn run_swizzle_clog(self, batch_count: usize) -> Report<Self>;
-}
-
-pub type Report<S> =
-    SimReport<<S as NativeSim>::Kind, <S as NativeSim>::Violation, <S as NativeSim>::Op, <S as NativeSim>::Event>;
-
-impl NativeSim for DoneLedgerSim<InMemoryDoneLedger> {
-    type Kind = DoneLedgerSimEventKind;
-    type Violation = DoneLedgerInvariantViolation;
-    type Op = DoneLedgerSimOp;
-    type Event = DoneLedgerSimEvent;
-
-    fn native(seed: u64, level: FaultLevel) -> Self {
-        Self::new(seed, level, InMemoryDoneLedger::new())
-    }
-
-    fn run(self, safety_ops: usize, liveness_ops: usize) -> Report<Self> {
-        Self::run(self, safety_ops, liveness_ops)
-    }
-
-    fn run_swizzle_clog(self, batch_count: usize) -> Report<Self> {
-        Self::run_swizzle_clog(self, batch_count)
-    }
-}
-
-impl NativeSim for FindingsSim<InMemoryFindingsSink> {
-    type Kind = FindingsSimEventKind;
-    type Violation = FindingsInvariantViolation;
-    type Op = FindingsSimOp;
-    type Event = FindingsSimEvent;
-
-    fn native(seed: u64, level: FaultLevel) -> Self {
-        Self::new(seed, level, InMemoryFindingsSink::new())
-    }
-
-    fn run(self, safety_ops: usize, liveness_ops: usize) -> Report<Self> {
-        Self::run(self, safety_ops, liveness_ops)
-    }
-
-    fn run_swizzle_clog(self, batch_count: usize) -> Report<Self> {
-        Self::run_swizzle_clog(self, batch_count)
-    }
-}
+/// Every store the simulation has a plug-in for.
+pub const STORES: [SimStore; 2] = [SimStore::DoneLedger, SimStore::Findings];
 
 pub fn assert_clean<K: EventKind, V: fmt::Display, O, E>(report: &SimReport<K, V, O, E>) {
     assert!(report.is_clean(), "seed {}: {}", report.seed, report.failure().unwrap_or_default());
@@ -85,53 +34,99 @@ pub fn assert_sweep_clean<K: EventKind>(summary: &SweepSummary<K>) {
     assert_eq!(summary.violations, 0, "{summary}");
 }
 
-/// `seeds` runs of `S`, each built by `run` from a fresh native harness.
-fn sweep<S, F>(seeds: u64, level: FaultLevel, run: F) -> SweepSummary<S::Kind>
-where
-    S: NativeSim,
-    F: Fn(S) -> Report<S> + Sync,
-{
-    run_seed_sweep(0..seeds, |seed| Ok(run(S::native(seed, level))))
+/// The names of every event kind of `store`.
+fn kind_names(store: SimStore) -> Vec<&'static str> {
+    fn names<K: EventKind>() -> Vec<&'static str> {
+        K::all().into_iter().map(K::name).collect()
+    }
+    match store {
+        SimStore::DoneLedger => names::<DoneLedgerSimEventKind>(),
+        SimStore::Findings => names::<FindingsSimEventKind>(),
+    }
 }
 
-/// The stormy sweep: clean, and every event kind reached.
-pub fn stormy_sweep<S: NativeSim>() -> SweepSummary<S::Kind> {
-    let summary = sweep::<S, _>(STORMY_SWEEP_SEEDS, FaultLevel::Stormy, |s| s.run(STORMY_SWEEP_OPS, 0));
-    assert_sweep_clean(&summary);
-    assert_eq!(summary.missing_kinds(), Vec::<S::Kind>::new(), "{summary}");
-    summary
+/// A sweep of one native store, counted by kind name so every store's
+/// sweep has the same shape.
+pub struct StoreSweep {
+    spec: SimRunSpec,
+    seeds: u64,
+    ops: usize,
+    violations: usize,
+    counts: BTreeMap<&'static str, usize>,
+    failures: Vec<String>,
 }
 
-/// The swizzle-clog sweep at `level`, asserted clean.
-pub fn swizzle_clog_sweep<S: NativeSim>(level: FaultLevel) -> SweepSummary<S::Kind> {
-    let summary = sweep::<S, _>(SWIZZLE_SWEEP_SEEDS, level, |s| s.run_swizzle_clog(SWIZZLE_BATCHES));
-    assert_sweep_clean(&summary);
-    summary
+impl StoreSweep {
+    /// Seeds `0..seeds` of `store` at `level` through `mode`, in parallel.
+    pub fn run(store: SimStore, level: FaultLevel, mode: SimMode, seeds: u64) -> Self {
+        let spec = SimRunSpec { store, level, mode };
+        let mut sweep = Self { spec, seeds, ops: 0, violations: 0, counts: BTreeMap::new(), failures: Vec::new() };
+        let seed_list: Vec<u64> = (0..seeds).collect();
+        for (seed, outcome) in spec.sweep(&NativeBackend, &seed_list, default_threads(), &|_| {}) {
+            match outcome {
+                Ok(outcome) => {
+                    sweep.ops += outcome.ops;
+                    sweep.violations += outcome.violations;
+                    for (kind, n) in outcome.counts {
+                        *sweep.counts.entry(kind).or_default() += n;
+                    }
+                    sweep.failures.extend(outcome.failure.map(|f| format!("seed {seed}: {f}")));
+                }
+                Err(message) => sweep.failures.push(format!("seed {seed}: {message}")),
+            }
+        }
+        sweep
+    }
+
+    /// No violation, and every run converged.
+    pub fn assert_clean(&self) -> &Self {
+        assert!(self.failures.is_empty(), "{self}");
+        assert_eq!(self.violations, 0, "{self}");
+        assert!(self.ops > 0, "{self}");
+        self
+    }
+
+    pub fn count(&self, kind: &str) -> usize {
+        self.counts.get(kind).copied().unwrap_or(0)
+    }
+
+    /// The kinds of the store no seed reached.
+    pub fn missing_kinds(&self) -> Vec<&'static str> {
+        kind_names(self.spec.store).into_iter().filter(|kind| self.count(kind) == 0).collect()
+    }
 }
 
-pub fn radioactive_smoke<S: NativeSim>() {
-    assert_sweep_clean(&sweep::<S, _>(RADIOACTIVE_SMOKE_SEEDS, FaultLevel::Radioactive, |s| {
-        s.run(RADIOACTIVE_SMOKE_OPS, 0)
-    }));
-}
-
-pub fn radioactive_sweep<S: NativeSim>() {
-    assert_sweep_clean(&sweep::<S, _>(RADIOACTIVE_SWEEP_SEEDS, FaultLevel::Radioactive, |s| {
-        s.run(RADIOACTIVE_SWEEP_OPS, 0)
-    }));
+impl fmt::Display for StoreSweep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} x {} seeds: {} ops, {} violations",
+            self.spec.options(),
+            self.seeds,
+            self.ops,
+            self.violations
+        )?;
+        for (kind, n) in &self.counts {
+            writeln!(f, "  {kind:<24} {n}")?;
+        }
+        for failure in self.failures.iter().take(10) {
+            writeln!(f, "  {failure}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One seed replays to the same log and report, at every level and in
 /// swizzle-clog; another seed takes another path.
-pub fn assert_deterministic<S: NativeSim>() {
+pub fn assert_deterministic<P: StorePlugin<S>, S: StoreControl + Default>() {
+    let sim = |seed, level| Sim::<P, S>::new(seed, level, S::default());
     for (level, seed) in [(FaultLevel::SunnyDay, 5), (FaultLevel::Stormy, 17), (FaultLevel::Radioactive, 23)] {
-        let a = S::native(seed, level).run(300, 50);
-        let b = S::native(seed, level).run(300, 50);
+        let (a, b) = (sim(seed, level).run(300, 50), sim(seed, level).run(300, 50));
         assert!(a.log.lines().len() > 300, "one line per op at least");
         assert_eq!(a.log.first_difference(&b.log), None);
         assert_eq!(a, b);
-        assert_eq!(S::native(seed, level).run_swizzle_clog(10), S::native(seed, level).run_swizzle_clog(10));
+        assert_eq!(sim(seed, level).run_swizzle_clog(10), sim(seed, level).run_swizzle_clog(10));
     }
-    let (one, two) = (S::native(1, FaultLevel::Stormy).run(100, 0), S::native(2, FaultLevel::Stormy).run(100, 0));
+    let (one, two) = (sim(1, FaultLevel::Stormy).run(100, 0), sim(2, FaultLevel::Stormy).run(100, 0));
     assert_ne!(one.log, two.log);
 }

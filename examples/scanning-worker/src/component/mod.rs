@@ -9,6 +9,12 @@ wit_bindgen::generate!({
     world: "gossip:scanning-worker/scanning-worker@0.1.0",
     // The store's package first: the worker's WIT refers to it.
     path: ["../../wit", "wit"],
+    with: {
+        // The store's records, receipts and errors are the store crate's
+        // Rust types (its `wit-types` feature), so the store crate's
+        // conversions apply to them as they are.
+        "gossip:persistence/types@0.2.0": gossip_persistence::wit::types,
+    },
     // The imported store interfaces (`gossip:persistence/store-user`) come
     // from another package: bind them here.
     generate_all,

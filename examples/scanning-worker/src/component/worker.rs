@@ -10,15 +10,16 @@ use std::collections::HashSet;
 
 use gossip_persistence::MAX_PAGE_SIZE;
 use gossip_persistence::done_ledger::DoneLedgerStatus;
+use gossip_persistence::wit::types::{DoneRecord, DurableCounts, StoreError};
+use gossip_persistence::wit::{digest_out, done_record_out, finding_out, observation_out, occurrence_out};
 
-use super::convert::{self, digest_out, index};
+use super::convert::{self, index};
 use super::exports::gossip::scanning_worker::scanner::{
     ContractViolation, FindingsRows, GuestWorker, ObjectScan, ScanContext, ScanReport, ScanStage, ScannedObject,
     StoreFailure, WorkerError,
 };
 use super::gossip::persistence::done_ledger::DoneLedger;
 use super::gossip::persistence::findings::FindingsSink;
-use super::gossip::persistence::types::{DoneRecord, DurableCounts, StoreError};
 use crate::plan::{ObjectPlan, plan_scan};
 
 /// Rows per page of a listing. Any size up to `max-page` (10,000) reads the
@@ -89,9 +90,9 @@ impl ScanningWorker {
             return Ok(());
         }
         let stage = ScanStage::RecordFindings;
-        let findings: Vec<_> = plan.findings.iter().map(convert::finding).collect();
-        let occurrences: Vec<_> = plan.occurrences.iter().map(convert::occurrence).collect();
-        let observations: Vec<_> = plan.observations.iter().map(convert::observation).collect();
+        let findings: Vec<_> = plan.findings.iter().map(finding_out).collect();
+        let occurrences: Vec<_> = plan.occurrences.iter().map(occurrence_out).collect();
+        let observations: Vec<_> = plan.observations.iter().map(observation_out).collect();
         let write = self
             .sink
             .upsert_batch(&findings, &occurrences, &observations)
@@ -107,10 +108,8 @@ impl ScanningWorker {
 
     fn mark_done(&self, plan: &ObjectPlan, object: usize) -> Result<(), WorkerError> {
         let stage = ScanStage::MarkDone;
-        let write = self
-            .ledger
-            .batch_upsert(&[convert::done_record(&plan.done)])
-            .map_err(store_failure(stage, Some(object)))?;
+        let write =
+            self.ledger.batch_upsert(&[done_record_out(&plan.done)]).map_err(store_failure(stage, Some(object)))?;
         let receipt = outcome(write.poll(), write.operation_id(), stage, object)?;
         let got = (receipt.record_count, receipt.scanned_count, receipt.findings_count);
         let sent = (1, 1, u64::from(plan.done.findings_count()));

@@ -17,7 +17,7 @@ use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
     RuleFingerprint, RunId, SecretHash, ShardId, StableItemId, TenantId,
 };
-use gossip_persistence::{Location, PersistenceInputError, StoreError, StoreKind};
+use gossip_persistence::{FieldError, Location, PersistenceInputError, StoreError, StoreKind};
 use serde_json::{Map, Value, json};
 
 /// Integers above this are written as decimal strings: a JSON number beyond
@@ -337,11 +337,11 @@ fn layer(type_name: &str) -> anyhow::Result<&'static str> {
 fn input_error_value(error: &PersistenceInputError) -> anyhow::Result<Value> {
     use PersistenceInputError as E;
     Ok(match error {
-        E::Empty { field } => json!({ "empty": field }),
-        E::TooLarge { field, size, max } => {
+        E::Field(FieldError::Empty { field }) => json!({ "empty": field }),
+        E::Field(FieldError::TooLarge { field, size, max }) => {
             json!({ "too-large": { "field": field, "size": size, "max": max } })
         }
-        E::InvalidByte { field, index, byte } => {
+        E::Field(FieldError::InvalidByte { field, index, byte }) => {
             json!({ "invalid-byte": { "field": field, "index": index, "byte": byte } })
         }
         E::ZeroSpanLength => json!("zero-span-length"),
@@ -415,6 +415,9 @@ pub fn store_error_value(error: &StoreError) -> anyhow::Result<Value> {
             }
         }),
         E::StateLost { store } => json!({ "state-lost": store_kind(*store) }),
+        E::WriteAbandoned { store, op_id } => json!({
+            "write-abandoned": { "store": store_kind(*store), "op-id": u64_value(op_id.as_raw()) }
+        }),
     })
 }
 

@@ -1,128 +1,77 @@
-//! What each done-ledger simulation step observed, and its kind.
+//! What a done-ledger simulation step observed: the engine's shared events
+//! with the ledger's receipts, plus its one outcome of its own, a read.
 
 use core::fmt;
 
-use gossip_persistence::PendingWriteId;
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerRecord};
 
 use super::ops::ShortRecord;
-use crate::sim::report::EventKind;
+use crate::sim::events::{ReceiptText, SimEvent, SimEventKind, StoreKind, StoreOutcome};
 
+/// The done-ledger's own outcomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DoneLedgerSimEvent {
-    /// Applied at submit and durable.
-    UpsertCommitted {
-        op_id: PendingWriteId,
-        receipt: DoneLedgerCommitReceipt,
-    },
-    /// Delayed until a release.
-    UpsertPending {
-        op_id: PendingWriteId,
-    },
-    /// Rejected at submit.
-    UpsertSubmitFailed,
-    /// Applied at submit, but the commit failed.
-    UpsertCommitFailed {
-        op_id: PendingWriteId,
-    },
+pub enum DoneLedgerOutcome {
+    /// A read of pool keys.
     GetOk {
+        /// Each key's durable row.
         results: Vec<Option<DoneLedgerRecord>>,
     },
-    Released {
-        op_id: PendingWriteId,
-        receipt: DoneLedgerCommitReceipt,
-    },
-    ReleasedCommitFailed {
-        op_id: PendingWriteId,
-    },
-    ReleasedAll {
-        count: usize,
-        committed: usize,
-        failed: usize,
-    },
-    ReleaseNoop,
-    FaultConfigured,
 }
 
+/// The done-ledger's own event kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DoneLedgerSimEventKind {
-    UpsertCommitted,
-    UpsertPending,
-    UpsertSubmitFailed,
-    UpsertCommitFailed,
+pub enum DoneLedgerStoreKind {
+    /// A read.
     GetOk,
-    Released,
-    ReleasedCommitFailed,
-    ReleasedAll,
-    ReleaseNoop,
-    FaultConfigured,
 }
 
-impl DoneLedgerSimEventKind {
-    pub const ALL: [Self; 10] = [
-        Self::UpsertCommitted,
-        Self::UpsertPending,
-        Self::UpsertSubmitFailed,
-        Self::UpsertCommitFailed,
-        Self::GetOk,
-        Self::Released,
-        Self::ReleasedCommitFailed,
-        Self::ReleasedAll,
-        Self::ReleaseNoop,
-        Self::FaultConfigured,
-    ];
-}
+/// What a done-ledger step observed.
+pub type DoneLedgerSimEvent = SimEvent<DoneLedgerCommitReceipt, DoneLedgerOutcome>;
+/// A kind of done-ledger event.
+pub type DoneLedgerSimEventKind = SimEventKind<DoneLedgerStoreKind>;
 
-impl EventKind for DoneLedgerSimEventKind {
-    const ALL: &'static [Self] = &Self::ALL;
+impl StoreKind for DoneLedgerStoreKind {
+    const ALL: &'static [Self] = &[Self::GetOk];
 
     fn name(self) -> &'static str {
         match self {
-            Self::UpsertCommitted => "UpsertCommitted",
-            Self::UpsertPending => "UpsertPending",
-            Self::UpsertSubmitFailed => "UpsertSubmitFailed",
-            Self::UpsertCommitFailed => "UpsertCommitFailed",
             Self::GetOk => "GetOk",
-            Self::Released => "Released",
-            Self::ReleasedCommitFailed => "ReleasedCommitFailed",
-            Self::ReleasedAll => "ReleasedAll",
-            Self::ReleaseNoop => "ReleaseNoop",
-            Self::FaultConfigured => "FaultConfigured",
         }
+    }
+
+    fn needs_faults(self) -> bool {
+        false
     }
 }
 
-impl DoneLedgerSimEvent {
-    pub const fn kind(&self) -> DoneLedgerSimEventKind {
+impl StoreOutcome for DoneLedgerOutcome {
+    type Kind = DoneLedgerStoreKind;
+
+    fn kind(&self) -> DoneLedgerStoreKind {
         match self {
-            Self::UpsertCommitted { .. } => DoneLedgerSimEventKind::UpsertCommitted,
-            Self::UpsertPending { .. } => DoneLedgerSimEventKind::UpsertPending,
-            Self::UpsertSubmitFailed => DoneLedgerSimEventKind::UpsertSubmitFailed,
-            Self::UpsertCommitFailed { .. } => DoneLedgerSimEventKind::UpsertCommitFailed,
-            Self::GetOk { .. } => DoneLedgerSimEventKind::GetOk,
-            Self::Released { .. } => DoneLedgerSimEventKind::Released,
-            Self::ReleasedCommitFailed { .. } => DoneLedgerSimEventKind::ReleasedCommitFailed,
-            Self::ReleasedAll { .. } => DoneLedgerSimEventKind::ReleasedAll,
-            Self::ReleaseNoop => DoneLedgerSimEventKind::ReleaseNoop,
-            Self::FaultConfigured => DoneLedgerSimEventKind::FaultConfigured,
+            Self::GetOk { .. } => DoneLedgerStoreKind::GetOk,
         }
     }
 }
 
-fn write_receipt(f: &mut fmt::Formatter<'_>, r: &DoneLedgerCommitReceipt) -> fmt::Result {
-    write!(f, "({},{},{})", r.record_count(), r.scanned_count(), r.findings_count())
+/// The writes a release-all settled count as releases too.
+pub(crate) fn extra_kinds(event: &DoneLedgerSimEvent) -> [(DoneLedgerSimEventKind, usize); 2] {
+    let (committed, failed) = match *event {
+        SimEvent::ReleasedAll { committed, failed, .. } => (committed, failed),
+        _ => (0, 0),
+    };
+    [(SimEventKind::Released, committed), (SimEventKind::ReleasedCommitFailed, failed)]
 }
 
-impl fmt::Display for DoneLedgerSimEvent {
+impl ReceiptText for DoneLedgerCommitReceipt {
+    fn fmt_receipt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({},{},{})", self.record_count(), self.scanned_count(), self.findings_count())
+    }
+}
+
+impl fmt::Display for DoneLedgerOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UpsertCommitted { op_id, receipt } => {
-                write!(f, "UpsertCommitted op{} ", op_id.as_raw())?;
-                write_receipt(f, receipt)
-            }
-            Self::UpsertPending { op_id } => write!(f, "UpsertPending op{}", op_id.as_raw()),
-            Self::UpsertSubmitFailed => f.write_str("UpsertSubmitFailed"),
-            Self::UpsertCommitFailed { op_id } => write!(f, "UpsertCommitFailed op{}", op_id.as_raw()),
             Self::GetOk { results } => {
                 f.write_str("GetOk [")?;
                 for (i, r) in results.iter().enumerate() {
@@ -136,16 +85,6 @@ impl fmt::Display for DoneLedgerSimEvent {
                 }
                 f.write_str("]")
             }
-            Self::Released { op_id, receipt } => {
-                write!(f, "Released op{} ", op_id.as_raw())?;
-                write_receipt(f, receipt)
-            }
-            Self::ReleasedCommitFailed { op_id } => write!(f, "ReleasedCommitFailed op{}", op_id.as_raw()),
-            Self::ReleasedAll { count, committed, failed } => {
-                write!(f, "ReleasedAll count={count} committed={committed} failed={failed}")
-            }
-            Self::ReleaseNoop => f.write_str("ReleaseNoop"),
-            Self::FaultConfigured => f.write_str("FaultConfigured"),
         }
     }
 }

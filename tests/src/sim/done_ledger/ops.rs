@@ -1,43 +1,28 @@
-//! The operations a done-ledger simulation step can perform.
+//! The done-ledger's own simulation ops, and the short record token the log uses.
 
 use core::fmt;
 
 use gossip_persistence::done_ledger::{DoneLedgerRecord, DoneLedgerStatus};
-use gossip_persistence::{CompletionOrder, PendingWriteId};
 
+use crate::sim::ops::SimOp;
+
+/// The done-ledger's own ops; the controls are the engine's [`SimOp`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DoneLedgerSimOp {
+pub enum DoneLedgerStoreOp {
+    /// Writes a batch.
     BatchUpsert {
+        /// The batch.
         records: Vec<DoneLedgerRecord>,
     },
-    /// Indices into the harness's OVID pool, taken modulo its length.
+    /// Reads pool keys.
     BatchGet {
+        /// Indices into the harness's OVID pool, taken modulo its length.
         ovid_indices: Vec<usize>,
-    },
-    ReleaseOldest,
-    ReleaseNewest,
-    ReleaseSpecific {
-        op_id: PendingWriteId,
-    },
-    ReleaseAll {
-        order: CompletionOrder,
-    },
-    InjectSubmitFailure {
-        count: usize,
-    },
-    InjectCommitFailure {
-        count: usize,
-    },
-    InjectDelay {
-        count: usize,
     },
 }
 
-impl DoneLedgerSimOp {
-    pub const fn is_fault_injection(&self) -> bool {
-        matches!(self, Self::InjectSubmitFailure { .. } | Self::InjectCommitFailure { .. } | Self::InjectDelay { .. })
-    }
-}
+/// A done-ledger simulation step.
+pub type DoneLedgerSimOp = SimOp<DoneLedgerStoreOp>;
 
 /// A record in one short, stable token: `ovid:status/bytes/findings/run/started-finished`.
 pub struct ShortRecord<'a>(pub &'a DoneLedgerRecord);
@@ -86,14 +71,7 @@ pub(crate) fn write_records(f: &mut fmt::Formatter<'_>, records: &[DoneLedgerRec
     f.write_str("]")
 }
 
-pub(crate) const fn order_name(order: CompletionOrder) -> &'static str {
-    match order {
-        CompletionOrder::OldestFirst => "oldest",
-        CompletionOrder::NewestFirst => "newest",
-    }
-}
-
-impl fmt::Display for DoneLedgerSimOp {
+impl fmt::Display for DoneLedgerStoreOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BatchUpsert { records } => {
@@ -101,13 +79,6 @@ impl fmt::Display for DoneLedgerSimOp {
                 write_records(f, records)
             }
             Self::BatchGet { ovid_indices } => write!(f, "get {ovid_indices:?}"),
-            Self::ReleaseOldest => f.write_str("release-oldest"),
-            Self::ReleaseNewest => f.write_str("release-newest"),
-            Self::ReleaseSpecific { op_id } => write!(f, "release {}", op_id.as_raw()),
-            Self::ReleaseAll { order } => write!(f, "release-all {}", order_name(*order)),
-            Self::InjectSubmitFailure { count } => write!(f, "inject submit-failure x{count}"),
-            Self::InjectCommitFailure { count } => write!(f, "inject commit-failure x{count}"),
-            Self::InjectDelay { count } => write!(f, "inject delay x{count}"),
         }
     }
 }

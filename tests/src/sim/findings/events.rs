@@ -1,21 +1,30 @@
-//! What each findings simulation step observed, and the event kinds.
+//! What a findings simulation step observed: the engine's shared events
+//! with the sink's receipts, plus the sink's own outcomes (refusals, reads)
+//! and the kinds that show every path of the integrity rules was taken.
 
 use core::fmt;
 
 use gossip_persistence::findings::FindingsCommitReceipt;
 use gossip_persistence::{PendingWriteId, PersistenceInputError, StoreError};
 
-use crate::sim::report::EventKind;
+use crate::sim::events::{ReceiptText, SimEvent, SimEventKind, StoreKind, StoreOutcome};
 
 /// Why the store refused a batch, as far as the simulation cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rejection {
+    /// An occurrence without its finding.
     MissingFinding,
+    /// An observation without its occurrence.
     MissingOccurrence,
+    /// A finding whose content differs from the durable one.
     FindingConflict,
+    /// An occurrence whose content differs from the durable one.
     OccurrenceConflict,
+    /// An observation that cannot merge with the durable one.
     ObservationConflict,
+    /// A batch mixing tenants.
     InconsistentTenant,
+    /// An observation whose id is not derived from its content.
     ObservationIdMismatch,
     /// Any other data error (none is expected from the generated batches).
     /// Operational failures (faults, capacity, lost state) are not
@@ -24,6 +33,7 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The rejection `error` is, if it is one.
     pub fn of(error: &StoreError) -> Option<Self> {
         use StoreError as E;
         Some(match error {
@@ -40,120 +50,108 @@ impl Rejection {
             | E::Poisoned { .. }
             | E::UnknownOperation { .. }
             | E::CapacityExceeded { .. }
-            | E::StateLost { .. } => return None,
+            | E::StateLost { .. }
+            | E::WriteAbandoned { .. } => return None,
         })
     }
 
-    const fn kind(self) -> FindingsSimEventKind {
+    const fn kind(self) -> FindingsStoreKind {
         match self {
-            Self::MissingFinding => FindingsSimEventKind::OrphanOccurrence,
-            Self::MissingOccurrence => FindingsSimEventKind::OrphanObservation,
-            Self::FindingConflict => FindingsSimEventKind::FindingConflict,
-            Self::OccurrenceConflict => FindingsSimEventKind::OccurrenceConflict,
-            Self::ObservationConflict => FindingsSimEventKind::ObservationConflict,
-            Self::InconsistentTenant => FindingsSimEventKind::InconsistentTenant,
-            Self::ObservationIdMismatch => FindingsSimEventKind::ObservationIdMismatch,
-            Self::Other => FindingsSimEventKind::UpsertRejected,
+            Self::MissingFinding => FindingsStoreKind::OrphanOccurrence,
+            Self::MissingOccurrence => FindingsStoreKind::OrphanObservation,
+            Self::FindingConflict => FindingsStoreKind::FindingConflict,
+            Self::OccurrenceConflict => FindingsStoreKind::OccurrenceConflict,
+            Self::ObservationConflict => FindingsStoreKind::ObservationConflict,
+            Self::InconsistentTenant => FindingsStoreKind::InconsistentTenant,
+            Self::ObservationIdMismatch => FindingsStoreKind::ObservationIdMismatch,
+            Self::Other => FindingsStoreKind::UpsertRejected,
         }
     }
 }
 
+/// A committed batch, as the events carry it: the receipt, and how many
+/// observations it re-sighted (they already existed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FindingsSimEvent {
-    /// Applied at submit and durable; `resighted` observations already existed.
-    UpsertCommitted {
-        op_id: PendingWriteId,
-        receipt: FindingsCommitReceipt,
-        resighted: usize,
-    },
-    UpsertPending {
-        op_id: PendingWriteId,
-    },
-    /// An injected submission failure.
-    UpsertSubmitFailed,
+pub struct FindingsCommit {
+    /// Distinct keys per layer.
+    pub receipt: FindingsCommitReceipt,
+    /// Observations that already existed and took a new sighting.
+    pub resighted: usize,
+}
+
+/// The findings sink's own outcomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingsOutcome {
     /// Refused at submit by batch validation (tenant, observation id).
     UpsertRejected {
+        /// Why.
         reason: Rejection,
-    },
-    /// Applied at submit; an injected commit failure.
-    UpsertCommitFailed {
-        op_id: PendingWriteId,
     },
     /// Applied at submit; refused for referential integrity or a conflict.
     UpsertIntegrityFailed {
+        /// The write.
         op_id: PendingWriteId,
+        /// Why.
         reason: Rejection,
     },
+    /// Released, then refused for referential integrity or a conflict.
+    ReleasedIntegrityFailed {
+        /// The write.
+        op_id: PendingWriteId,
+        /// Why.
+        reason: Rejection,
+    },
+    /// Point lookups, each as the oracle says.
     ReadOk {
+        /// Keys with a durable row.
         found: usize,
+        /// Keys without one.
         missing: usize,
     },
-    Released {
-        op_id: PendingWriteId,
-        receipt: FindingsCommitReceipt,
-        resighted: usize,
-    },
-    ReleasedCommitFailed {
-        op_id: PendingWriteId,
-    },
-    ReleasedIntegrityFailed {
-        op_id: PendingWriteId,
-        reason: Rejection,
-    },
-    ReleasedAll {
-        count: usize,
-        committed: usize,
-        failed: usize,
-    },
-    ReleaseNoop,
-    FaultConfigured,
 }
 
-/// Event kinds, plus the reasons a batch was refused and re-sightings, so
-/// coverage shows every path of the referential-integrity rules was taken.
+/// The sink's own event kinds, plus the reasons a batch was refused and
+/// re-sightings, so coverage shows every path of the referential-integrity
+/// rules was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FindingsSimEventKind {
-    UpsertCommitted,
-    UpsertPending,
-    UpsertSubmitFailed,
+pub enum FindingsStoreKind {
+    /// See [`FindingsOutcome::UpsertRejected`].
     UpsertRejected,
-    UpsertCommitFailed,
+    /// See [`FindingsOutcome::UpsertIntegrityFailed`].
     UpsertIntegrityFailed,
+    /// See [`FindingsOutcome::ReadOk`].
     ReadOk,
-    Released,
-    ReleasedCommitFailed,
+    /// See [`FindingsOutcome::ReleasedIntegrityFailed`].
     ReleasedIntegrityFailed,
-    ReleasedAll,
-    ReleaseNoop,
-    FaultConfigured,
     /// An occurrence without its finding was refused.
     OrphanOccurrence,
     /// An observation without its occurrence was refused.
     OrphanObservation,
+    /// A finding conflicting with a durable one was refused.
     FindingConflict,
+    /// An occurrence conflicting with a durable one was refused.
     OccurrenceConflict,
+    /// An observation that cannot merge with the durable one was refused.
     ObservationConflict,
+    /// A batch mixing tenants was refused at submit.
     InconsistentTenant,
+    /// A batch with a non-canonical observation id was refused at submit.
     ObservationIdMismatch,
     /// A committed batch merged a new sighting into an existing observation.
     ObservationResighted,
 }
 
-impl FindingsSimEventKind {
-    pub const ALL: [Self; 21] = [
-        Self::UpsertCommitted,
-        Self::UpsertPending,
-        Self::UpsertSubmitFailed,
+/// What a findings step observed.
+pub type FindingsSimEvent = SimEvent<FindingsCommit, FindingsOutcome>;
+/// A kind of findings event.
+pub type FindingsSimEventKind = SimEventKind<FindingsStoreKind>;
+
+impl StoreKind for FindingsStoreKind {
+    const ALL: &'static [Self] = &[
         Self::UpsertRejected,
-        Self::UpsertCommitFailed,
         Self::UpsertIntegrityFailed,
         Self::ReadOk,
-        Self::Released,
-        Self::ReleasedCommitFailed,
         Self::ReleasedIntegrityFailed,
-        Self::ReleasedAll,
-        Self::ReleaseNoop,
-        Self::FaultConfigured,
         Self::OrphanOccurrence,
         Self::OrphanObservation,
         Self::FindingConflict,
@@ -164,39 +162,12 @@ impl FindingsSimEventKind {
         Self::ObservationResighted,
     ];
 
-    /// The kinds a fault-free run can reach.
-    pub const fn needs_faults(self) -> bool {
-        matches!(
-            self,
-            Self::UpsertPending
-                | Self::UpsertSubmitFailed
-                | Self::UpsertCommitFailed
-                | Self::Released
-                | Self::ReleasedCommitFailed
-                | Self::ReleasedIntegrityFailed
-                | Self::FaultConfigured
-        )
-    }
-}
-
-impl EventKind for FindingsSimEventKind {
-    const ALL: &'static [Self] = &Self::ALL;
-
     fn name(self) -> &'static str {
         match self {
-            Self::UpsertCommitted => "UpsertCommitted",
-            Self::UpsertPending => "UpsertPending",
-            Self::UpsertSubmitFailed => "UpsertSubmitFailed",
             Self::UpsertRejected => "UpsertRejected",
-            Self::UpsertCommitFailed => "UpsertCommitFailed",
             Self::UpsertIntegrityFailed => "UpsertIntegrityFailed",
             Self::ReadOk => "ReadOk",
-            Self::Released => "Released",
-            Self::ReleasedCommitFailed => "ReleasedCommitFailed",
             Self::ReleasedIntegrityFailed => "ReleasedIntegrityFailed",
-            Self::ReleasedAll => "ReleasedAll",
-            Self::ReleaseNoop => "ReleaseNoop",
-            Self::FaultConfigured => "FaultConfigured",
             Self::OrphanOccurrence => "OrphanOccurrence",
             Self::OrphanObservation => "OrphanObservation",
             Self::FindingConflict => "FindingConflict",
@@ -207,75 +178,68 @@ impl EventKind for FindingsSimEventKind {
             Self::ObservationResighted => "ObservationResighted",
         }
     }
+
+    /// A released batch exists only after a delay.
+    fn needs_faults(self) -> bool {
+        self == Self::ReleasedIntegrityFailed
+    }
 }
 
-impl FindingsSimEvent {
-    pub const fn kind(&self) -> FindingsSimEventKind {
+impl StoreOutcome for FindingsOutcome {
+    type Kind = FindingsStoreKind;
+
+    fn kind(&self) -> FindingsStoreKind {
         match self {
-            Self::UpsertCommitted { .. } => FindingsSimEventKind::UpsertCommitted,
-            Self::UpsertPending { .. } => FindingsSimEventKind::UpsertPending,
-            Self::UpsertSubmitFailed => FindingsSimEventKind::UpsertSubmitFailed,
-            Self::UpsertRejected { .. } => FindingsSimEventKind::UpsertRejected,
-            Self::UpsertCommitFailed { .. } => FindingsSimEventKind::UpsertCommitFailed,
-            Self::UpsertIntegrityFailed { .. } => FindingsSimEventKind::UpsertIntegrityFailed,
-            Self::ReadOk { .. } => FindingsSimEventKind::ReadOk,
-            Self::Released { .. } => FindingsSimEventKind::Released,
-            Self::ReleasedCommitFailed { .. } => FindingsSimEventKind::ReleasedCommitFailed,
-            Self::ReleasedIntegrityFailed { .. } => FindingsSimEventKind::ReleasedIntegrityFailed,
-            Self::ReleasedAll { .. } => FindingsSimEventKind::ReleasedAll,
-            Self::ReleaseNoop => FindingsSimEventKind::ReleaseNoop,
-            Self::FaultConfigured => FindingsSimEventKind::FaultConfigured,
+            Self::UpsertRejected { .. } => FindingsStoreKind::UpsertRejected,
+            Self::UpsertIntegrityFailed { .. } => FindingsStoreKind::UpsertIntegrityFailed,
+            Self::ReleasedIntegrityFailed { .. } => FindingsStoreKind::ReleasedIntegrityFailed,
+            Self::ReadOk { .. } => FindingsStoreKind::ReadOk,
         }
     }
+}
 
-    /// The secondary kinds this event adds to the histogram.
-    pub fn extra_kinds(&self) -> impl Iterator<Item = FindingsSimEventKind> {
-        let (reason, resighted) = match self {
-            Self::UpsertRejected { reason }
-            | Self::UpsertIntegrityFailed { reason, .. }
-            | Self::ReleasedIntegrityFailed { reason, .. } => (Some(reason.kind()), false),
-            Self::UpsertCommitted { resighted, .. } | Self::Released { resighted, .. } => (None, *resighted > 0),
-            _ => (None, false),
-        };
-        let reason = reason.filter(|k| *k != FindingsSimEventKind::UpsertRejected);
-        reason.into_iter().chain(resighted.then_some(FindingsSimEventKind::ObservationResighted))
+/// The secondary kinds an event adds to the histogram: why a batch was
+/// refused, and whether a commit re-sighted an observation. A release-all
+/// adds nothing for the writes it settled.
+pub(crate) fn extra_kinds(event: &FindingsSimEvent) -> impl Iterator<Item = FindingsSimEventKind> {
+    let (reason, resighted) = match event {
+        SimEvent::Store(
+            FindingsOutcome::UpsertRejected { reason }
+            | FindingsOutcome::UpsertIntegrityFailed { reason, .. }
+            | FindingsOutcome::ReleasedIntegrityFailed { reason, .. },
+        ) => (Some(reason.kind()), false),
+        SimEvent::UpsertCommitted { receipt, .. } | SimEvent::Released { receipt, .. } => (None, receipt.resighted > 0),
+        _ => (None, false),
+    };
+    let reason = reason.filter(|k| *k != FindingsStoreKind::UpsertRejected);
+    reason.into_iter().chain(resighted.then_some(FindingsStoreKind::ObservationResighted)).map(SimEventKind::Store)
+}
+
+impl ReceiptText for FindingsCommit {
+    fn fmt_receipt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.receipt;
+        write!(
+            f,
+            "({},{},{}) resighted={}",
+            r.finding_count(),
+            r.occurrence_count(),
+            r.observation_count(),
+            self.resighted
+        )
     }
 }
 
-fn write_receipt(f: &mut fmt::Formatter<'_>, r: &FindingsCommitReceipt) -> fmt::Result {
-    write!(f, "({},{},{})", r.finding_count(), r.occurrence_count(), r.observation_count())
-}
-
-impl fmt::Display for FindingsSimEvent {
+impl fmt::Display for FindingsOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UpsertCommitted { op_id, receipt, resighted } => {
-                write!(f, "UpsertCommitted op{} ", op_id.as_raw())?;
-                write_receipt(f, receipt)?;
-                write!(f, " resighted={resighted}")
-            }
-            Self::UpsertPending { op_id } => write!(f, "UpsertPending op{}", op_id.as_raw()),
-            Self::UpsertSubmitFailed => f.write_str("UpsertSubmitFailed"),
             Self::UpsertRejected { reason } => write!(f, "UpsertRejected {reason:?}"),
-            Self::UpsertCommitFailed { op_id } => write!(f, "UpsertCommitFailed op{}", op_id.as_raw()),
             Self::UpsertIntegrityFailed { op_id, reason } => {
                 write!(f, "UpsertIntegrityFailed op{} {reason:?}", op_id.as_raw())
             }
-            Self::ReadOk { found, missing } => write!(f, "ReadOk found={found} missing={missing}"),
-            Self::Released { op_id, receipt, resighted } => {
-                write!(f, "Released op{} ", op_id.as_raw())?;
-                write_receipt(f, receipt)?;
-                write!(f, " resighted={resighted}")
-            }
-            Self::ReleasedCommitFailed { op_id } => write!(f, "ReleasedCommitFailed op{}", op_id.as_raw()),
             Self::ReleasedIntegrityFailed { op_id, reason } => {
                 write!(f, "ReleasedIntegrityFailed op{} {reason:?}", op_id.as_raw())
             }
-            Self::ReleasedAll { count, committed, failed } => {
-                write!(f, "ReleasedAll count={count} committed={committed} failed={failed}")
-            }
-            Self::ReleaseNoop => f.write_str("ReleaseNoop"),
-            Self::FaultConfigured => f.write_str("FaultConfigured"),
+            Self::ReadOk { found, missing } => write!(f, "ReadOk found={found} missing={missing}"),
         }
     }
 }

@@ -1,19 +1,18 @@
-//! `FindingsSim`: drives any findings sink through seeded batches that mix
-//! new and replayed rows, orphans, conflicting contents and invalid batches,
-//! under injected faults, checking every outcome against the oracle.
-//!
-//! As in the done-ledger harness, a write is only waited on once the
-//! backend no longer lists it in `pending_ids()`.
+//! The findings sink's plug-in for the simulation engine: seeded batches that
+//! mix new and replayed rows, orphans, conflicting contents and invalid
+//! batches, its reads, its oracle and invariants F0–F8. [`FindingsSim`] is
+//! the engine running it.
 
+use core::fmt;
 use std::collections::VecDeque;
 
-use gossip_persistence::findings::FindingsCommitReceipt;
-use gossip_persistence::{CommitHandle, CompletionOrder, PendingWriteId, StoreError, TrackedHandle};
+use gossip_persistence::{PendingWriteId, StoreError};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
-use super::events::{FindingsSimEvent, FindingsSimEventKind, Rejection};
+use super::events::{self, FindingsCommit, FindingsOutcome, FindingsSimEvent, FindingsSimEventKind, Rejection};
 use super::invariants::{FindingsInvariantChecker, FindingsInvariantViolation, Snapshot};
-use super::ops::FindingsSimOp;
+use super::ops::{FindingsSimOp, FindingsStoreOp};
 use super::oracle::FindingsOracle;
 use super::rows::RowKey;
 use super::universe::{
@@ -21,13 +20,15 @@ use super::universe::{
     POLICIES, Pick, Sighting, SimBatch, TENANTS, Universe,
 };
 use crate::backend::{AsStoreError, Backend, SuiteSink};
-use crate::sim::PersistenceSim;
-use crate::sim::context::{FaultConfig, FaultLevel, SimContext, should_inject};
-use crate::sim::done_ledger::harness::MAX_OP_RETRIES;
-use crate::sim::driver::{self, Counts, SimDriver};
-use crate::sim::pending::{self, PendingWrites, ReleasedAll, ReleasedOne};
-use crate::sim::report::{EventLog, LogEntry, SimReport};
+use crate::sim::context::FaultLevel;
+use crate::sim::engine::{Sim, Stage, StoreOp, StorePlugin, WaitResult};
+use crate::sim::events::{Settlement, SimEvent};
+use crate::sim::ops::{ControlMix, OpMix};
+use crate::sim::report::SimReport;
 
+/// The engine simulating a findings sink `S`.
+pub type FindingsSim<S> = Sim<FindingsPlugin, S>;
+/// The report of a findings run.
 pub type FindingsSimReport =
     SimReport<FindingsSimEventKind, FindingsInvariantViolation, FindingsSimOp, FindingsSimEvent>;
 type Violations = Vec<FindingsInvariantViolation>;
@@ -35,39 +36,53 @@ type Violations = Vec<FindingsInvariantViolation>;
 /// Submitted batches kept for replays.
 pub const REPLAY_HISTORY: usize = 16;
 
-struct PendingBatch<H> {
-    batch: SimBatch,
-    handle: H,
+/// The batch shapes the findings op mixes draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertDraw {
+    /// Parents with their children.
+    FullChain,
+    /// Observations only: re-sightings, or orphans.
+    Sightings,
+    /// Children without parents: orphans unless the parents are durable.
+    Children,
+    /// A row conflicting with a durable one.
+    Conflict,
+    /// A batch refused at submit.
+    Invalid,
+}
+
+/// What the findings op mixes draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingsDraw {
+    /// A new batch of this shape.
+    Upsert(UpsertDraw),
+    /// A batch submitted earlier; none before the first submit.
+    Replay,
+    /// Point lookups of pool keys.
+    Read,
 }
 
 /// A write settled by a release, whose visible effects are checked once the
 /// whole release is settled.
-struct Settled {
+pub struct Settled {
     batch: SimBatch,
     committed: bool,
 }
 
-/// Where a settled write came from, which decides its event and its F3 check.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Settle {
-    /// Completed at submit; `pre` is the state just before.
-    AtSubmit,
-    Released,
+/// What a write's checks keep from before its submit: the rows of its keys,
+/// and the refusal batch validation must give it.
+pub struct PreSubmit {
+    rows: Snapshot,
+    must_reject: Option<StoreError>,
 }
 
-pub struct FindingsSim<S: SuiteSink> {
-    context: SimContext,
-    level: FaultLevel,
-    sink: S,
+/// The findings sink's side of a simulation: the fixed cast, the batches
+/// kept for replays, the oracle and the invariant checker.
+pub struct FindingsPlugin {
     universe: Universe,
     oracle: FindingsOracle,
     checker: FindingsInvariantChecker,
-    fault_config: FaultConfig,
-    ops_executed: usize,
-    pending_batches: PendingWrites<PendingBatch<S::CommitHandle>>,
     history: VecDeque<SimBatch>,
-    carried: Violations,
-    log: EventLog<FindingsSimOp, FindingsSimEvent, FindingsInvariantViolation>,
 }
 
 fn is_injected_submit(e: &StoreError) -> bool {
@@ -85,67 +100,15 @@ fn verdict(expected: &Result<impl Sized, StoreError>) -> String {
     }
 }
 
-impl<S: SuiteSink> FindingsSim<S> {
-    /// A simulation of `sink`, which must be fresh (empty, auto-complete on).
-    pub fn new(seed: u64, level: FaultLevel, sink: S) -> Self {
-        let mut context = SimContext::new(seed);
-        let universe = Universe::draw(context.rng());
-        Self {
-            context,
-            level,
-            sink,
-            universe,
-            oracle: FindingsOracle::new(),
-            checker: FindingsInvariantChecker::new(),
-            fault_config: FaultConfig::for_level(level),
-            ops_executed: 0,
-            pending_batches: PendingWrites::default(),
-            history: VecDeque::with_capacity(REPLAY_HISTORY),
-            carried: Vec::new(),
-            log: EventLog::default(),
-        }
-    }
-
-    /// A simulation of a fresh sink from `backend`; a backend without the
-    /// test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported).
-    pub fn from_backend<B: Backend<Sink = S>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
-        crate::sim::require_testing(backend)?;
-        Ok(Self::new(seed, level, backend.new_sink()?))
-    }
-
-    pub fn sink(&self) -> &S {
-        &self.sink
-    }
-
+impl FindingsPlugin {
+    /// What the sink must hold.
     pub fn oracle(&self) -> &FindingsOracle {
         &self.oracle
     }
 
+    /// The fixed cast batches are built from.
     pub fn universe(&self) -> &Universe {
         &self.universe
-    }
-
-    pub fn log(&self) -> &EventLog<FindingsSimOp, FindingsSimEvent, FindingsInvariantViolation> {
-        &self.log
-    }
-
-    pub const fn ops_executed(&self) -> usize {
-        self.ops_executed
-    }
-
-    pub fn pending_batch_count(&self) -> usize {
-        self.pending_batches.len()
-    }
-
-    /// End-of-run checks now; every write must be settled first.
-    pub fn check_convergence(&mut self) -> Violations {
-        assert!(self.pending_batches.is_empty(), "check_convergence with pending batches");
-        self.checker.check_final(&self.sink, &self.oracle)
-    }
-
-    /// The batch `spec` stands for.
-    pub fn build_batch(&self, spec: &BatchSpec) -> SimBatch {
-        self.universe.build(spec)
     }
 
     /// A batch submitted earlier (`index` modulo the history), for replays.
@@ -163,8 +126,7 @@ impl<S: SuiteSink> FindingsSim<S> {
         }
     }
 
-    fn draw_picks(&mut self, max: usize, sighting_in_3: u32) -> Vec<Pick> {
-        let rng = self.context.rng();
+    fn draw_picks(rng: &mut ChaCha8Rng, max: usize, sighting_in_3: u32) -> Vec<Pick> {
         let n = rng.random_range(1..=max);
         (0..n)
             .map(|_| {
@@ -178,7 +140,7 @@ impl<S: SuiteSink> FindingsSim<S> {
 
     /// A pool occurrence whose row in `layer` is durable, if any, so that
     /// crafted conflicts usually meet the row they conflict with.
-    fn durable_target(&mut self, tenant: usize, layer: ConflictLayer) -> Pick {
+    fn durable_target(&self, rng: &mut ChaCha8Rng, tenant: usize, layer: ConflictLayer) -> Pick {
         let candidates: Vec<Pick> = (0..OCCURRENCES_PER_TENANT)
             .flat_map(|occurrence| (0..POLICIES).map(move |policy| Pick { occurrence, policy, sighting: None }))
             .filter(|p| match layer {
@@ -195,7 +157,6 @@ impl<S: SuiteSink> FindingsSim<S> {
                 self.oracle.expected(&self.pool_key(l, tenant, p.occurrence, p.policy)).is_some()
             })
             .collect();
-        let rng = self.context.rng();
         let mut pick = if candidates.is_empty() {
             Pick {
                 occurrence: rng.random_range(0..OCCURRENCES_PER_TENANT),
@@ -209,137 +170,45 @@ impl<S: SuiteSink> FindingsSim<S> {
         pick
     }
 
-    fn gen_upsert(&mut self, shape: u32) -> FindingsSimOp {
-        let tenant = self.context.rng().random_range(0..TENANTS);
-        let spec = match shape {
-            0 => BatchSpec { tenant, shape: BatchShape::FullChain, picks: self.draw_picks(3, 2), salt: 0 },
-            1 => BatchSpec { tenant, shape: BatchShape::Sightings, picks: self.draw_picks(4, 3), salt: 0 },
-            2 => BatchSpec { tenant, shape: BatchShape::Children, picks: self.draw_picks(3, 1), salt: 0 },
-            3 => {
+    fn gen_upsert(&self, rng: &mut ChaCha8Rng, what: UpsertDraw) -> FindingsStoreOp {
+        let tenant = rng.random_range(0..TENANTS);
+        let spec = match what {
+            UpsertDraw::FullChain => {
+                BatchSpec { tenant, shape: BatchShape::FullChain, picks: Self::draw_picks(rng, 3, 2), salt: 0 }
+            }
+            UpsertDraw::Sightings => {
+                BatchSpec { tenant, shape: BatchShape::Sightings, picks: Self::draw_picks(rng, 4, 3), salt: 0 }
+            }
+            UpsertDraw::Children => {
+                BatchSpec { tenant, shape: BatchShape::Children, picks: Self::draw_picks(rng, 3, 1), salt: 0 }
+            }
+            UpsertDraw::Conflict => {
                 let layer = [ConflictLayer::Finding, ConflictLayer::Occurrence, ConflictLayer::Observation]
-                    [self.context.rng().random_range(0..3)];
-                let pick = self.durable_target(tenant, layer);
-                let salt = self.context.rng().random::<u8>();
+                    [rng.random_range(0..3)];
+                let pick = self.durable_target(rng, tenant, layer);
+                let salt = rng.random::<u8>();
                 BatchSpec { tenant, shape: BatchShape::Conflict(layer), picks: vec![pick], salt }
             }
-            _ => {
-                let shape = if self.context.rng().random_bool(0.5) {
-                    BatchShape::MixedTenant
-                } else {
-                    BatchShape::BadObservationId
-                };
-                let picks = self.draw_picks(2, 2);
-                let salt = self.context.rng().random::<u8>();
+            UpsertDraw::Invalid => {
+                let shape = if rng.random_bool(0.5) { BatchShape::MixedTenant } else { BatchShape::BadObservationId };
+                let picks = Self::draw_picks(rng, 2, 2);
+                let salt = rng.random::<u8>();
                 BatchSpec { tenant, shape, picks, salt }
             }
         };
-        FindingsSimOp::Upsert { batch: self.universe.build(&spec) }
+        FindingsStoreOp::Upsert { batch: self.universe.build(&spec) }
     }
 
-    fn gen_replay(&mut self) -> Option<FindingsSimOp> {
-        if self.history.is_empty() {
-            return None;
-        }
-        let index = self.context.rng().random_range(0..self.history.len());
-        Some(FindingsSimOp::Upsert { batch: self.history[index].clone() })
-    }
-
-    fn gen_read(&mut self) -> FindingsSimOp {
-        let n = self.context.rng().random_range(1..=6);
+    fn gen_read(&self, rng: &mut ChaCha8Rng) -> FindingsStoreOp {
+        let n = rng.random_range(1..=6);
         let keys = (0..n)
             .map(|_| {
-                let rng = self.context.rng();
                 let (layer, tenant) = (rng.random_range(0..3), rng.random_range(0..TENANTS));
                 let (occurrence, policy) = (rng.random_range(0..OCCURRENCES_PER_TENANT), rng.random_range(0..POLICIES));
                 self.pool_key(layer, tenant, occurrence, policy)
             })
             .collect();
-        FindingsSimOp::Read { keys }
-    }
-
-    fn try_gen_release_specific(&mut self) -> FindingsSimOp {
-        FindingsSimOp::ReleaseSpecific { op_id: self.pending_batches.draw_release_target(self.context.rng()) }
-    }
-
-    fn gen_release_all(&mut self) -> FindingsSimOp {
-        FindingsSimOp::ReleaseAll { order: pending::random_order(self.context.rng()) }
-    }
-
-    /// A weighted random op. Batch shapes: full chains, re-sightings,
-    /// children without parents (orphans unless the parents are durable),
-    /// replays, crafted conflicts and batches invalid at submit. With faults
-    /// on, writes stay the majority (59%) and explicit fault ops arm one or
-    /// two faults each, so faults are frequent without starving commits.
-    pub fn generate_random_op(&mut self, suppress_faults: bool) -> FindingsSimOp {
-        let faults_enabled = !suppress_faults && !self.fault_config.is_fault_free();
-        for _ in 0..MAX_OP_RETRIES {
-            let roll = self.context.rng().random_range(0u32..100);
-            let op = if faults_enabled {
-                match roll {
-                    0..=25 => Some(self.gen_upsert(0)),
-                    26..=37 => Some(self.gen_upsert(1)),
-                    38..=44 => Some(self.gen_upsert(2)),
-                    45..=49 => self.gen_replay(),
-                    50..=55 => Some(self.gen_upsert(3)),
-                    56..=58 => Some(self.gen_upsert(4)),
-                    59..=70 => Some(self.gen_read()),
-                    71..=74 => (!self.pending_batches.is_empty()).then_some(FindingsSimOp::ReleaseOldest),
-                    75..=77 => Some(FindingsSimOp::ReleaseNewest),
-                    78..=80 => Some(self.try_gen_release_specific()),
-                    81..=85 => {
-                        Some(FindingsSimOp::InjectSubmitFailure { count: self.context.rng().random_range(1..=2) })
-                    }
-                    86..=90 => {
-                        Some(FindingsSimOp::InjectCommitFailure { count: self.context.rng().random_range(1..=2) })
-                    }
-                    91..=95 => Some(FindingsSimOp::InjectDelay { count: self.context.rng().random_range(1..=3) }),
-                    _ => Some(self.gen_release_all()),
-                }
-            } else {
-                match roll {
-                    0..=29 => Some(self.gen_upsert(0)),
-                    30..=44 => Some(self.gen_upsert(1)),
-                    45..=54 => Some(self.gen_upsert(2)),
-                    55..=61 => self.gen_replay(),
-                    62..=66 => Some(self.gen_upsert(3)),
-                    67..=69 => Some(self.gen_upsert(4)),
-                    70..=84 => Some(self.gen_read()),
-                    85..=89 => (!self.pending_batches.is_empty()).then_some(FindingsSimOp::ReleaseOldest),
-                    90..=94 => Some(FindingsSimOp::ReleaseNewest),
-                    _ => Some(self.gen_release_all()),
-                }
-            };
-            if let Some(op) = op {
-                if faults_enabled && !op.is_fault_injection() {
-                    self.maybe_inject_faults();
-                }
-                return op;
-            }
-        }
-        self.gen_upsert(0)
-    }
-
-    fn generate_liveness_op(&mut self) -> FindingsSimOp {
-        if self.context.rng().random_range(0u32..100) < 80 { self.gen_upsert(0) } else { self.gen_read() }
-    }
-
-    fn maybe_inject_faults(&mut self) {
-        let config = self.fault_config.clone();
-        if should_inject(self.context.rng(), config.submit_fail_ppm) {
-            self.control("fail_next_submissions", |s| s.fail_next_submissions(1));
-        }
-        if should_inject(self.context.rng(), config.commit_fail_ppm) {
-            self.control("fail_next_commits", |s| s.fail_next_commits(1));
-        }
-        if should_inject(self.context.rng(), config.delay_ppm) {
-            self.control("delay_next_writes", |s| s.delay_next_writes(1));
-        }
-    }
-
-    fn control(&mut self, during: &'static str, f: impl FnOnce(&S) -> Result<(), S::E>) {
-        if let Err(e) = f(&self.sink) {
-            self.carried.push(FindingsInvariantViolation::backend(during, &e));
-        }
+        FindingsStoreOp::Read { keys }
     }
 
     fn remember(&mut self, batch: &SimBatch) {
@@ -349,293 +218,10 @@ impl<S: SuiteSink> FindingsSim<S> {
         self.history.push_back(batch.clone());
     }
 
-    fn exec_upsert(&mut self, batch: &SimBatch, violations: &mut Violations) -> FindingsSimEvent {
-        self.remember(batch);
-        let keys = batch.keys();
-        let pre = self.checker.read(&self.sink, &keys, violations);
-        let must_reject = FindingsOracle::submit_rejection(batch);
-        let handle = match self.sink.upsert_batch(batch.as_batch()) {
-            Ok(handle) => handle,
-            Err(e) => {
-                let actual = e.as_store_error();
-                let event = match (actual, &must_reject) {
-                    (Some(a), Some(expected)) if a == expected => {
-                        FindingsSimEvent::UpsertRejected { reason: Rejection::of(a).unwrap_or(Rejection::Other) }
-                    }
-                    (Some(a), None) if is_injected_submit(a) => FindingsSimEvent::UpsertSubmitFailed,
-                    _ => {
-                        violations.push(FindingsInvariantViolation::OutcomeAgreement {
-                            op: 0,
-                            expected: must_reject
-                                .as_ref()
-                                .map_or_else(|| "acceptance".to_owned(), |e| format!("refusal: {e}")),
-                            actual: format!("refusal: {e}"),
-                        });
-                        match actual.and_then(Rejection::of) {
-                            Some(reason) => FindingsSimEvent::UpsertRejected { reason },
-                            None => FindingsSimEvent::UpsertSubmitFailed,
-                        }
-                    }
-                };
-                violations.extend(self.checker.check_unchanged(&self.sink, "submit refusal", &pre));
-                return event;
-            }
-        };
-        let op_id = handle.operation_id();
-        if let Some(expected) = must_reject {
-            violations.push(FindingsInvariantViolation::OutcomeAgreement {
-                op: op_id.as_raw(),
-                expected: format!("refusal at submit: {expected}"),
-                actual: "acceptance".to_owned(),
-            });
-        }
-        let delayed = pending::is_delayed(&self.sink, op_id, violations);
-        self.oracle.submit(op_id, batch.clone());
-        if delayed {
-            self.pending_batches.hold(op_id, PendingBatch { batch: batch.clone(), handle }, "upsert_batch", violations);
-            violations.extend(self.checker.check_unchanged(&self.sink, "delayed submit", &pre));
-            return FindingsSimEvent::UpsertPending { op_id };
-        }
-        let result = handle.wait();
-        self.settle(op_id, batch, result, Settle::AtSubmit, &pre, None, violations)
-    }
-
-    /// Compares a settled write with the oracle's prediction, then commits or
-    /// aborts it in the oracle. What is now visible is checked at once, or,
-    /// when `deferred` is given (several writes released together), once
-    /// every write of the release is settled: a later write of the same
-    /// release may already have changed the keys.
-    #[allow(clippy::too_many_arguments)]
-    fn settle(
-        &mut self,
-        op_id: PendingWriteId,
-        batch: &SimBatch,
-        result: Result<FindingsCommitReceipt, S::E>,
-        how: Settle,
-        pre: &Snapshot,
-        deferred: Option<&mut Vec<Settled>>,
-        violations: &mut Violations,
-    ) -> FindingsSimEvent {
-        let predicted = self.oracle.predict(op_id).unwrap_or_else(|| self.oracle.predict_batch(batch));
-        let (event, committed) = match result {
-            Ok(receipt) => {
-                let resighted = match &predicted {
-                    Ok(p) => {
-                        violations.extend(FindingsInvariantChecker::check_receipt(&p.receipt, &receipt));
-                        self.oracle.commit(op_id, p);
-                        p.resighted
-                    }
-                    Err(_) => {
-                        violations.push(FindingsInvariantViolation::OutcomeAgreement {
-                            op: op_id.as_raw(),
-                            expected: verdict(&predicted),
-                            actual: "commit".to_owned(),
-                        });
-                        self.oracle.abort(op_id);
-                        0
-                    }
-                };
-                let event = match how {
-                    Settle::AtSubmit => FindingsSimEvent::UpsertCommitted { op_id, receipt, resighted },
-                    Settle::Released => FindingsSimEvent::Released { op_id, receipt, resighted },
-                };
-                (event, true)
-            }
-            Err(e) => {
-                self.oracle.abort(op_id);
-                let event = match e.as_store_error() {
-                    Some(a) if is_injected_commit(a) => match how {
-                        Settle::AtSubmit => FindingsSimEvent::UpsertCommitFailed { op_id },
-                        Settle::Released => FindingsSimEvent::ReleasedCommitFailed { op_id },
-                    },
-                    Some(a) if Rejection::of(a).is_some() => {
-                        if predicted.as_ref().err() != Some(a) {
-                            violations.push(FindingsInvariantViolation::OutcomeAgreement {
-                                op: op_id.as_raw(),
-                                expected: verdict(&predicted),
-                                actual: format!("refusal: {a}"),
-                            });
-                        }
-                        let reason = Rejection::of(a).unwrap_or(Rejection::Other);
-                        match how {
-                            Settle::AtSubmit => FindingsSimEvent::UpsertIntegrityFailed { op_id, reason },
-                            Settle::Released => FindingsSimEvent::ReleasedIntegrityFailed { op_id, reason },
-                        }
-                    }
-                    _ => {
-                        violations.push(FindingsInvariantViolation::backend("wait", &e));
-                        match how {
-                            Settle::AtSubmit => FindingsSimEvent::UpsertCommitFailed { op_id },
-                            Settle::Released => FindingsSimEvent::ReleasedCommitFailed { op_id },
-                        }
-                    }
-                };
-                (event, false)
-            }
-        };
-        if how == Settle::AtSubmit && !committed {
-            // A refused or failed batch changes nothing.
-            violations.extend(self.checker.check_unchanged(&self.sink, "failed commit", pre));
-            return event;
-        }
-        let settled = Settled { batch: batch.clone(), committed };
-        match deferred {
-            Some(list) => list.push(settled),
-            None => self.check_settled(std::slice::from_ref(&settled), violations),
-        }
-        event
-    }
-
-    /// After writes settle: a committed batch left no orphan and reads back
-    /// as the oracle says (F1, F4); a failed released batch changed nothing,
-    /// so its keys read back as the oracle's state, which it did not touch (F3).
-    fn check_settled(&mut self, settled: &[Settled], violations: &mut Violations) {
-        for s in settled.iter().filter(|s| s.committed) {
-            violations.extend(self.checker.check_no_orphans(&self.sink, &s.batch));
-            self.checker.check_against_oracle(
-                &self.sink,
-                &s.batch.keys(),
-                &self.oracle,
-                |key, oracle, actual| FindingsInvariantViolation::ReadConsistency { key, oracle, actual },
-                violations,
-            );
-        }
-        for s in settled.iter().filter(|s| !s.committed) {
-            self.checker.check_against_oracle(
-                &self.sink,
-                &s.batch.keys(),
-                &self.oracle,
-                |key, expected, actual| FindingsInvariantViolation::RejectedUnchanged {
-                    stage: "failed release",
-                    key,
-                    expected,
-                    actual,
-                },
-                violations,
-            );
-        }
-    }
-
-    fn exec_read(&mut self, keys: &[RowKey], violations: &mut Violations) -> FindingsSimEvent {
-        let rows = self.checker.check_against_oracle(
-            &self.sink,
-            keys,
-            &self.oracle,
-            |key, oracle, actual| FindingsInvariantViolation::ReadConsistency { key, oracle, actual },
-            violations,
-        );
-        violations.extend(FindingsInvariantChecker::check_counts(&self.sink, &self.oracle));
-        let found = rows.iter().filter(|(_, r)| r.is_some()).count();
-        FindingsSimEvent::ReadOk { found, missing: rows.len() - found }
-    }
-
-    fn finish_released_batch(
-        &mut self,
-        op_id: PendingWriteId,
-        pending: PendingBatch<S::CommitHandle>,
-        deferred: Option<&mut Vec<Settled>>,
-        violations: &mut Violations,
-    ) -> FindingsSimEvent {
-        let result = pending.handle.wait();
-        self.settle(op_id, &pending.batch, result, Settle::Released, &Vec::new(), deferred, violations)
-    }
-
-    fn finish_released_one(
-        &mut self,
-        released: ReleasedOne<PendingBatch<S::CommitHandle>>,
-        violations: &mut Violations,
-    ) -> FindingsSimEvent {
-        match released {
-            ReleasedOne::Batch(op_id, batch) => self.finish_released_batch(op_id, batch, None, violations),
-            ReleasedOne::Noop => FindingsSimEvent::ReleaseNoop,
-        }
-    }
-
-    fn exec_release_next(&mut self, order: CompletionOrder, violations: &mut Violations) -> FindingsSimEvent {
-        let released = self.pending_batches.release_next(&self.sink, order, violations);
-        self.finish_released_one(released, violations)
-    }
-
-    fn exec_release_specific(&mut self, op_id: PendingWriteId, violations: &mut Violations) -> FindingsSimEvent {
-        let released = self.pending_batches.release_specific(&self.sink, op_id, violations);
-        self.finish_released_one(released, violations)
-    }
-
-    /// Releases every pending write; the ones the sink still holds are
-    /// aborted in the oracle.
-    fn release_all(
-        &mut self,
-        order: CompletionOrder,
-        violations: &mut Violations,
-    ) -> ReleasedAll<PendingBatch<S::CommitHandle>> {
-        let all = self.pending_batches.release_all(&self.sink, order, violations);
-        for id in &all.held {
-            self.oracle.abort(*id);
-        }
-        all
-    }
-
-    fn exec_release_all(&mut self, order: CompletionOrder, violations: &mut Violations) -> FindingsSimEvent {
-        let all = self.release_all(order, violations);
-        let (mut committed, mut failed) = (0, 0);
-        let mut settled = Vec::new();
-        for (op_id, batch) in all.batches {
-            match self.finish_released_batch(op_id, batch, Some(&mut settled), violations) {
-                FindingsSimEvent::Released { .. } => committed += 1,
-                _ => failed += 1,
-            }
-        }
-        self.check_settled(&settled, violations);
-        FindingsSimEvent::ReleasedAll { count: all.released, committed, failed }
-    }
-
-    fn exec_inject(&mut self, op: &FindingsSimOp, violations: &mut Violations) -> FindingsSimEvent {
-        let (during, result) = match *op {
-            FindingsSimOp::InjectSubmitFailure { count } => {
-                ("fail_next_submissions", self.sink.fail_next_submissions(count))
-            }
-            FindingsSimOp::InjectCommitFailure { count } => ("fail_next_commits", self.sink.fail_next_commits(count)),
-            FindingsSimOp::InjectDelay { count } => ("delay_next_writes", self.sink.delay_next_writes(count)),
-            _ => return FindingsSimEvent::ReleaseNoop,
-        };
-        if let Err(e) = result {
-            violations.push(FindingsInvariantViolation::backend(during, &e));
-        }
-        FindingsSimEvent::FaultConfigured
-    }
-    fn record_event(event: &FindingsSimEvent, counts: &mut Counts<FindingsSimEventKind>) {
-        *counts.entry(event.kind()).or_default() += 1;
-        for kind in event.extra_kinds() {
-            *counts.entry(kind).or_default() += 1;
-        }
-    }
-    fn finish_step(
-        &mut self,
-        op: Option<FindingsSimOp>,
-        drained: PendingWriteId,
-        event: &FindingsSimEvent,
-        violations: &Violations,
-    ) {
-        driver::log_step(&mut self.context, &mut self.log, op, drained, event, violations);
-        self.ops_executed += 1;
-    }
-
-    /// Safety ops (faults after the warm-up), then auto-complete on, drain,
-    /// fault-free liveness ops, drain, and the end-of-run checks.
-    pub fn run(self, safety_ops: usize, liveness_ops: usize) -> FindingsSimReport {
-        driver::run_two_phase(self, safety_ops, liveness_ops)
-    }
-
-    /// Swizzle-clog: every write delayed, then released in a shuffled order
-    /// with a random subset of the commits failing.
-    pub fn run_swizzle_clog(self, batch_count: usize) -> FindingsSimReport {
-        driver::run_swizzle_clog(self, batch_count)
-    }
-
     /// Batch `idx` of tenant 0's chain: group `idx / 3`'s finding, then its
     /// two occurrences, then their sightings (plus a re-sighting of the
     /// previous group, so merge order depends on release order too).
-    pub fn build_swizzle_clog_batch(&self, idx: usize) -> SimBatch {
+    pub fn swizzle_clog_batch(&self, idx: usize) -> SimBatch {
         let group = (idx / 3) % FINDINGS_PER_TENANT;
         let occurrences = [group * OCCURRENCES_PER_FINDING, group * OCCURRENCES_PER_FINDING + 1];
         let sighting = |k: usize| Sighting {
@@ -678,126 +264,311 @@ impl<S: SuiteSink> FindingsSim<S> {
     }
 }
 
-impl<S: SuiteSink> PersistenceSim for FindingsSim<S> {
-    type Op = FindingsSimOp;
-    type Event = FindingsSimEvent;
+impl<S: SuiteSink> StorePlugin<S> for FindingsPlugin {
+    type Op = FindingsStoreOp;
+    type Write = SimBatch;
+    type Read = Vec<RowKey>;
+    type Draw = FindingsDraw;
+    type Commit = FindingsCommit;
+    type Outcome = FindingsOutcome;
     type Violation = FindingsInvariantViolation;
+    type Handle = S::CommitHandle;
+    type Pre = PreSubmit;
+    /// A committed write is checked for orphans and read back; a failed
+    /// one for changes.
+    type Settled = Settled;
 
-    /// Executes one op. Never draws from the PRNG.
-    fn step(&mut self, op: FindingsSimOp) -> (FindingsSimEvent, Violations) {
-        let mut violations = std::mem::take(&mut self.carried);
-        let event = match &op {
-            FindingsSimOp::Upsert { batch } => self.exec_upsert(batch, &mut violations),
-            FindingsSimOp::Read { keys } => self.exec_read(keys, &mut violations),
-            FindingsSimOp::ReleaseOldest => self.exec_release_next(CompletionOrder::OldestFirst, &mut violations),
-            FindingsSimOp::ReleaseNewest => self.exec_release_next(CompletionOrder::NewestFirst, &mut violations),
-            FindingsSimOp::ReleaseSpecific { op_id } => self.exec_release_specific(*op_id, &mut violations),
-            FindingsSimOp::ReleaseAll { order } => self.exec_release_all(*order, &mut violations),
-            FindingsSimOp::InjectSubmitFailure { .. }
-            | FindingsSimOp::InjectCommitFailure { .. }
-            | FindingsSimOp::InjectDelay { .. } => self.exec_inject(&op, &mut violations),
+    const SUBMIT_CALL: &'static str = "upsert_batch";
+    const HOLDER: &'static str = "sink";
+    /// Batch shapes: full chains, re-sightings, children without parents,
+    /// replays, crafted conflicts and batches invalid at submit. With faults
+    /// on, writes stay the majority (59%) and explicit fault ops arm one or
+    /// two faults each, so faults are frequent without starving commits.
+    const FAULTY_MIX: OpMix<FindingsDraw> = OpMix {
+        store: &[
+            (26, FindingsDraw::Upsert(UpsertDraw::FullChain)),
+            (12, FindingsDraw::Upsert(UpsertDraw::Sightings)),
+            (7, FindingsDraw::Upsert(UpsertDraw::Children)),
+            (5, FindingsDraw::Replay),
+            (6, FindingsDraw::Upsert(UpsertDraw::Conflict)),
+            (3, FindingsDraw::Upsert(UpsertDraw::Invalid)),
+            (12, FindingsDraw::Read),
+        ],
+        controls: ControlMix { oldest: 4, newest: 3, by_id: 3, submit: (5, 2), commit: (5, 2), delay: (5, 3), all: 4 },
+    };
+    const CALM_MIX: OpMix<FindingsDraw> = OpMix {
+        store: &[
+            (30, FindingsDraw::Upsert(UpsertDraw::FullChain)),
+            (15, FindingsDraw::Upsert(UpsertDraw::Sightings)),
+            (10, FindingsDraw::Upsert(UpsertDraw::Children)),
+            (7, FindingsDraw::Replay),
+            (5, FindingsDraw::Upsert(UpsertDraw::Conflict)),
+            (3, FindingsDraw::Upsert(UpsertDraw::Invalid)),
+            (15, FindingsDraw::Read),
+        ],
+        controls: ControlMix { oldest: 5, newest: 5, all: 5, ..ControlMix::NONE },
+    };
+    /// Mostly full chains.
+    const LIVENESS_MIX: OpMix<FindingsDraw> = OpMix {
+        store: &[(80, FindingsDraw::Upsert(UpsertDraw::FullChain)), (20, FindingsDraw::Read)],
+        controls: ControlMix::NONE,
+    };
+
+    /// The universe, drawn first.
+    fn new(rng: &mut ChaCha8Rng) -> Self {
+        Self {
+            universe: Universe::draw(rng),
+            oracle: FindingsOracle::new(),
+            checker: FindingsInvariantChecker::new(),
+            history: VecDeque::with_capacity(REPLAY_HISTORY),
+        }
+    }
+
+    fn draw(&mut self, what: FindingsDraw, rng: &mut ChaCha8Rng) -> Option<FindingsStoreOp> {
+        match what {
+            FindingsDraw::Upsert(shape) => Some(self.gen_upsert(rng, shape)),
+            FindingsDraw::Replay => {
+                if self.history.is_empty() {
+                    return None;
+                }
+                let index = rng.random_range(0..self.history.len());
+                Some(FindingsStoreOp::Upsert { batch: self.history[index].clone() })
+            }
+            FindingsDraw::Read => Some(self.gen_read(rng)),
+        }
+    }
+
+    fn swizzle_clog_op(&mut self, idx: usize) -> FindingsStoreOp {
+        FindingsStoreOp::Upsert { batch: self.swizzle_clog_batch(idx) }
+    }
+
+    fn split(op: &FindingsStoreOp) -> StoreOp<'_, SimBatch, Vec<RowKey>> {
+        match op {
+            FindingsStoreOp::Upsert { batch } => StoreOp::Write(batch),
+            FindingsStoreOp::Read { keys } => StoreOp::Read(keys),
+        }
+    }
+
+    /// F4 for each key, and F8.
+    fn read(&mut self, sink: &S, keys: &Vec<RowKey>, violations: &mut Violations) -> FindingsOutcome {
+        let rows = self.checker.check_against_oracle(
+            sink,
+            keys,
+            &self.oracle,
+            |key, oracle, actual| FindingsInvariantViolation::ReadConsistency { key, oracle, actual },
+            violations,
+        );
+        violations.extend(FindingsInvariantChecker::check_counts(sink, &self.oracle));
+        let found = rows.iter().filter(|(_, r)| r.is_some()).count();
+        FindingsOutcome::ReadOk { found, missing: rows.len() - found }
+    }
+
+    /// Keeps the batch for replays, and reads its keys (checking F2).
+    fn before_submit(&mut self, sink: &S, batch: &SimBatch, violations: &mut Violations) -> PreSubmit {
+        self.remember(batch);
+        let keys = batch.keys();
+        let rows = self.checker.read(sink, &keys, violations);
+        PreSubmit { rows, must_reject: FindingsOracle::submit_rejection(batch) }
+    }
+
+    fn submit(sink: &S, batch: &SimBatch) -> Result<S::CommitHandle, S::E> {
+        sink.upsert_batch(batch.as_batch())
+    }
+
+    /// F6 on the refusal, then F3.
+    fn submit_refused(
+        &mut self,
+        sink: &S,
+        _batch: &SimBatch,
+        pre: PreSubmit,
+        error: S::E,
+        violations: &mut Violations,
+    ) -> FindingsSimEvent {
+        let actual = error.as_store_error();
+        let event = match (actual, &pre.must_reject) {
+            (Some(a), Some(expected)) if a == expected => SimEvent::Store(FindingsOutcome::UpsertRejected {
+                reason: Rejection::of(a).unwrap_or(Rejection::Other),
+            }),
+            (Some(a), None) if is_injected_submit(a) => SimEvent::UpsertSubmitFailed,
+            _ => {
+                violations.push(FindingsInvariantViolation::OutcomeAgreement {
+                    op: 0,
+                    expected: pre
+                        .must_reject
+                        .as_ref()
+                        .map_or_else(|| "acceptance".to_owned(), |e| format!("refusal: {e}")),
+                    actual: format!("refusal: {error}"),
+                });
+                match actual.and_then(Rejection::of) {
+                    Some(reason) => SimEvent::Store(FindingsOutcome::UpsertRejected { reason }),
+                    None => SimEvent::UpsertSubmitFailed,
+                }
+            }
         };
-        self.finish_step(Some(op), PendingWriteId::from_raw(0), &event, &violations);
-        (event, violations)
+        violations.extend(self.checker.check_unchanged(sink, "submit refusal", &pre.rows));
+        event
+    }
+
+    /// F6 if batch validation should have refused it.
+    fn accepted(&mut self, op_id: PendingWriteId, batch: &SimBatch, pre: &PreSubmit, violations: &mut Violations) {
+        if let Some(expected) = &pre.must_reject {
+            violations.push(FindingsInvariantViolation::OutcomeAgreement {
+                op: op_id.as_raw(),
+                expected: format!("refusal at submit: {expected}"),
+                actual: "acceptance".to_owned(),
+            });
+        }
+        self.oracle.submit(op_id, batch.clone());
+    }
+
+    /// F3: a delayed batch changed nothing yet.
+    fn check_delayed(&mut self, sink: &S, _batch: &SimBatch, pre: &PreSubmit, violations: &mut Violations) {
+        violations.extend(self.checker.check_unchanged(sink, "delayed submit", &pre.rows));
+    }
+
+    /// Compares a settled write with the oracle's prediction (F6, F7), then
+    /// commits or aborts it in the oracle. A write that failed at submit
+    /// changed nothing (F3); what any other write made visible is checked by
+    /// `check_settled`, once its release is settled: a later write of the
+    /// same release may already have changed the keys.
+    fn settle(
+        &mut self,
+        sink: &S,
+        op_id: PendingWriteId,
+        batch: &SimBatch,
+        result: WaitResult<S::CommitHandle>,
+        stage: Stage<'_, PreSubmit>,
+        deferred: &mut Vec<Settled>,
+        violations: &mut Violations,
+    ) -> Settlement<FindingsCommit, FindingsOutcome> {
+        let predicted = self.oracle.predict(op_id).unwrap_or_else(|| self.oracle.predict_batch(batch));
+        let (settlement, committed) = match result {
+            Ok(receipt) => {
+                let resighted = match &predicted {
+                    Ok(p) => {
+                        violations.extend(FindingsInvariantChecker::check_receipt(&p.receipt, &receipt));
+                        self.oracle.commit(op_id, p);
+                        p.resighted
+                    }
+                    Err(_) => {
+                        violations.push(FindingsInvariantViolation::OutcomeAgreement {
+                            op: op_id.as_raw(),
+                            expected: verdict(&predicted),
+                            actual: "commit".to_owned(),
+                        });
+                        self.oracle.abort(op_id);
+                        0
+                    }
+                };
+                (Settlement::Committed(FindingsCommit { receipt, resighted }), true)
+            }
+            Err(e) => {
+                self.oracle.abort(op_id);
+                let settlement = match e.as_store_error() {
+                    Some(a) if is_injected_commit(a) => Settlement::Failed,
+                    Some(a) if Rejection::of(a).is_some() => {
+                        if predicted.as_ref().err() != Some(a) {
+                            violations.push(FindingsInvariantViolation::OutcomeAgreement {
+                                op: op_id.as_raw(),
+                                expected: verdict(&predicted),
+                                actual: format!("refusal: {a}"),
+                            });
+                        }
+                        let reason = Rejection::of(a).unwrap_or(Rejection::Other);
+                        Settlement::Store(match stage {
+                            Stage::AtSubmit(_) => FindingsOutcome::UpsertIntegrityFailed { op_id, reason },
+                            Stage::Released => FindingsOutcome::ReleasedIntegrityFailed { op_id, reason },
+                        })
+                    }
+                    _ => {
+                        violations.push(FindingsInvariantViolation::backend("wait", &e));
+                        Settlement::Failed
+                    }
+                };
+                (settlement, false)
+            }
+        };
+        if let Stage::AtSubmit(pre) = stage
+            && !committed
+        {
+            // A refused or failed batch changes nothing.
+            violations.extend(self.checker.check_unchanged(sink, "failed commit", &pre.rows));
+            return settlement;
+        }
+        deferred.push(Settled { batch: batch.clone(), committed });
+        settlement
+    }
+
+    /// After writes settle: a committed batch left no orphan and reads back
+    /// as the oracle says (F1, F4); a failed released batch changed nothing,
+    /// so its keys read back as the oracle's state, which it did not touch (F3).
+    fn check_settled(&mut self, sink: &S, settled: &[Settled], violations: &mut Violations) {
+        for s in settled.iter().filter(|s| s.committed) {
+            violations.extend(self.checker.check_no_orphans(sink, &s.batch));
+            self.checker.check_against_oracle(
+                sink,
+                &s.batch.keys(),
+                &self.oracle,
+                |key, oracle, actual| FindingsInvariantViolation::ReadConsistency { key, oracle, actual },
+                violations,
+            );
+        }
+        for s in settled.iter().filter(|s| !s.committed) {
+            self.checker.check_against_oracle(
+                sink,
+                &s.batch.keys(),
+                &self.oracle,
+                |key, expected, actual| FindingsInvariantViolation::RejectedUnchanged {
+                    stage: "failed release",
+                    key,
+                    expected,
+                    actual,
+                },
+                violations,
+            );
+        }
+    }
+
+    fn abort(&mut self, op_id: PendingWriteId) {
+        self.oracle.abort(op_id);
+    }
+
+    /// F1, F2, F5 and F8 over full snapshots.
+    fn final_checks(&mut self, sink: &S) -> Violations {
+        self.checker.check_final(sink, &self.oracle)
+    }
+
+    fn rows(&self) -> impl fmt::Display {
+        let (f, o, b) = self.oracle.counts();
+        format!("({f},{o},{b})")
+    }
+
+    fn extra_kinds(event: &FindingsSimEvent) -> impl Iterator<Item = (FindingsSimEventKind, usize)> {
+        events::extra_kinds(event).map(|kind| (kind, 1))
     }
 }
 
-impl<S: SuiteSink> SimDriver for FindingsSim<S> {
-    type Op = FindingsSimOp;
-    type Kind = FindingsSimEventKind;
-    type Violation = FindingsInvariantViolation;
-    type Report = FindingsSimReport;
-
-    fn random_op(&mut self, suppress_faults: bool) -> FindingsSimOp {
-        self.generate_random_op(suppress_faults)
+/// The findings sink's own entry points and helpers, for tests and benches.
+impl<S: SuiteSink> FindingsSim<S> {
+    /// A simulation of a fresh sink from `backend`; a backend without the
+    /// test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported).
+    pub fn from_backend<B: Backend<Sink = S>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
+        crate::sim::require_testing(backend)?;
+        Ok(Self::new(seed, level, backend.new_sink()?))
     }
 
-    fn liveness_op(&mut self) -> FindingsSimOp {
-        self.generate_liveness_op()
+    /// The batch `spec` stands for.
+    pub fn build_batch(&self, spec: &BatchSpec) -> SimBatch {
+        self.plugin().universe().build(spec)
     }
 
-    fn swizzle_upsert(&mut self, idx: usize) -> FindingsSimOp {
-        let batch = self.build_swizzle_clog_batch(idx);
-        FindingsSimOp::Upsert { batch }
+    /// See [`FindingsPlugin::replay`].
+    pub fn replay(&self, index: usize) -> Option<SimBatch> {
+        self.plugin().replay(index)
     }
 
-    fn commit_failure_op() -> FindingsSimOp {
-        FindingsSimOp::InjectCommitFailure { count: 1 }
-    }
-
-    fn release_op(op_id: PendingWriteId) -> FindingsSimOp {
-        FindingsSimOp::ReleaseSpecific { op_id }
-    }
-
-    fn run_step(&mut self, op: Self::Op, counts: &mut Counts<Self::Kind>, violations: &mut Violations) {
-        let (event, mut v) = self.step(op);
-        Self::record_event(&event, counts);
-        violations.append(&mut v);
-    }
-
-    fn set_auto_complete(&mut self, on: bool, violations: &mut Violations) {
-        if let Err(e) = self.sink.set_auto_complete(on) {
-            violations.push(FindingsInvariantViolation::backend("set_auto_complete", &e));
-        }
-    }
-
-    fn maybe_inject_swizzle_faults(&mut self) {
-        if !self.fault_config.is_fault_free() {
-            self.maybe_inject_faults();
-        }
-    }
-
-    fn has_pending(&self) -> bool {
-        !self.pending_batches.is_empty()
-    }
-
-    fn swizzle_plan(&mut self, violations: &mut Violations) -> Vec<(PendingWriteId, bool)> {
-        let seed = self.context.seed();
-        self.pending_batches.swizzle_plan(&self.sink, "sink", seed, self.context.rng(), violations)
-    }
-
-    fn drain_all_pending(&mut self, counts: &mut Counts<Self::Kind>, violations: &mut Violations) {
-        let mut step_violations = Vec::new();
-        let batches = self.release_all(CompletionOrder::OldestFirst, &mut step_violations).batches;
-        for v in &step_violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        violations.append(&mut step_violations);
-        let mut settled = Vec::new();
-        for (op_id, batch) in batches {
-            let mut v = Vec::new();
-            let event = self.finish_released_batch(op_id, batch, Some(&mut settled), &mut v);
-            self.finish_step(None, op_id, &event, &v);
-            Self::record_event(&event, counts);
-            violations.append(&mut v);
-        }
-        let mut v = Vec::new();
-        self.check_settled(&settled, &mut v);
-        for violation in &v {
-            self.log.push(LogEntry::Violation(violation.clone()));
-        }
-        violations.append(&mut v);
-    }
-
-    fn report(mut self, counts: Counts<Self::Kind>, mut violations: Violations) -> FindingsSimReport {
-        violations.append(&mut self.carried);
-        let final_violations = self.checker.check_final(&self.sink, &self.oracle);
-        for v in &final_violations {
-            self.log.push(LogEntry::Violation(v.clone()));
-        }
-        let converged = final_violations.is_empty();
-        let (f, o, b) = self.oracle.counts();
-        self.log
-            .push(LogEntry::Note(format!("end ops={} converged={converged} rows=({f},{o},{b})", self.ops_executed)));
-        violations.extend(final_violations);
-        SimReport {
-            seed: self.context.seed(),
-            level: self.level,
-            ops_executed: self.ops_executed,
-            violations,
-            event_counts: counts,
-            converged,
-            log: self.log,
-        }
+    /// See [`FindingsPlugin::pool_key`].
+    pub fn pool_key(&self, layer: usize, tenant: usize, occurrence: usize, policy: usize) -> RowKey {
+        self.plugin().pool_key(layer, tenant, occurrence, policy)
     }
 }

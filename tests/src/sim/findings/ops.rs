@@ -1,48 +1,30 @@
-//! The operations a findings simulation step can perform.
+//! The findings sink's own simulation ops.
 
 use core::fmt;
 
-use gossip_persistence::{CompletionOrder, PendingWriteId};
-
 use super::rows::RowKey;
 use super::universe::SimBatch;
-use crate::sim::done_ledger::ops::order_name;
+use crate::sim::ops::SimOp;
 
+/// The findings sink's own ops; the controls are the engine's [`SimOp`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FindingsSimOp {
+pub enum FindingsStoreOp {
+    /// Writes a batch.
     Upsert {
+        /// The batch.
         batch: SimBatch,
     },
     /// Point lookups, each compared with the oracle.
     Read {
+        /// The rows to look up.
         keys: Vec<RowKey>,
     },
-    ReleaseOldest,
-    ReleaseNewest,
-    ReleaseSpecific {
-        op_id: PendingWriteId,
-    },
-    ReleaseAll {
-        order: CompletionOrder,
-    },
-    InjectSubmitFailure {
-        count: usize,
-    },
-    InjectCommitFailure {
-        count: usize,
-    },
-    InjectDelay {
-        count: usize,
-    },
 }
 
-impl FindingsSimOp {
-    pub const fn is_fault_injection(&self) -> bool {
-        matches!(self, Self::InjectSubmitFailure { .. } | Self::InjectCommitFailure { .. } | Self::InjectDelay { .. })
-    }
-}
+/// A findings simulation step.
+pub type FindingsSimOp = SimOp<FindingsStoreOp>;
 
-impl fmt::Display for FindingsSimOp {
+impl fmt::Display for FindingsStoreOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Upsert { batch } => write!(f, "upsert {batch}"),
@@ -56,13 +38,6 @@ impl fmt::Display for FindingsSimOp {
                 }
                 f.write_str("]")
             }
-            Self::ReleaseOldest => f.write_str("release-oldest"),
-            Self::ReleaseNewest => f.write_str("release-newest"),
-            Self::ReleaseSpecific { op_id } => write!(f, "release {}", op_id.as_raw()),
-            Self::ReleaseAll { order } => write!(f, "release-all {}", order_name(*order)),
-            Self::InjectSubmitFailure { count } => write!(f, "inject submit-failure x{count}"),
-            Self::InjectCommitFailure { count } => write!(f, "inject commit-failure x{count}"),
-            Self::InjectDelay { count } => write!(f, "inject delay x{count}"),
         }
     }
 }

@@ -1,8 +1,13 @@
-//! Running a bounded loom model, counting what it explored, and checking
-//! that a planted bug is caught.
+//! The loom model runner of every loom harness in the workspace: running a
+//! bounded model, counting what it explored, and checking that a planted
+//! bug is caught.
 //!
-//! (`guest/tests/loom_store.rs` carries a copy: the two crates share no
-//! test dependency.)
+//! One file, included as a module (`#[path]`) by `guest/tests/loom_store.rs`
+//! and by `host/exec/tests/loom_*.rs`: the two crates do not depend on each
+//! other, and a test-only crate would be one more workspace member for three
+//! functions. Each including harness is `#![cfg(loom)]`, so this file is only
+//! compiled under `--cfg loom`, where both crates have `loom` as a
+//! dependency.
 
 use std::io::Write;
 use std::panic;

@@ -66,8 +66,7 @@ impl<F: Flavor> CommitHandle for ComponentHandle<F> {
         let Some(write) = self.write.take() else {
             return Err(ComponentStoreError::InstanceReset { store: F::KIND, op_id: self.op_id });
         };
-        let (outcome, available) =
-            self.shared.wait_for(self.generation, self.op_id, write, self.entry.take(), F::poll, Result::is_ok)?;
+        let (outcome, available) = self.shared.wait_for(self.generation, self.op_id, write, self.entry.take())?;
         outcome.map(|r| F::receipt(&r)).map_err(|e| Decoder::new(F::KIND, "poll").with_available(available).error(e))
     }
 }

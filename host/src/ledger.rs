@@ -56,10 +56,6 @@ impl Flavor for DoneLedgerWrites {
         testing.call_ledger_controller(store, this)
     }
 
-    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-        crate::testing::set_auto_complete(live, on)
-    }
-
     fn poll(live: &mut Live, w: ResourceAny) -> wasmtime::Result<Option<Result<wit::DoneReceipt, wit::StoreError>>> {
         write(&live.api).call_poll(&mut live.store, w)
     }
@@ -108,11 +104,11 @@ impl DoneLedger for ComponentDoneLedger {
         ovid_hashes: &[OvidHash],
     ) -> Result<Vec<Option<DoneLedgerRecord>>, ComponentStoreError> {
         check_read_size(ovid_hashes.len()).map_err(StoreError::from)?;
-        self.shared.ensure_room("batch-get", ovid_hashes.len() * 32)?;
         let tenant = convert::wit_digest(tenant_id.as_bytes());
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let ovids: Vec<_> = ovid_hashes.iter().map(|o| convert::wit_digest(o.as_bytes())).collect();
-        let reply = self.shared.call(Class::Data, "batch-get", move |live| {
+        let keys = ovids.len() * 32;
+        let reply = self.shared.call_with_room(Class::Data, "batch-get", keys, move |live| {
             ledger(&live.api).call_batch_get(&mut live.store, live.this, tenant, policy, &ovids)
         })?;
         let d = decoder("batch-get");
@@ -175,14 +171,15 @@ impl DoneLedger for ComponentDoneLedger {
         // Limits before work: nothing is cloned or lowered for a batch the
         // store must refuse, or one whose arguments the guest cannot hold.
         check_batch_size(records.len()).map_err(StoreError::from)?;
-        self.shared.ensure_room("batch-upsert", lowered_size(records))?;
         let journaled = self.shared.runtime().config().recovery == Recovery::Journal;
         let entry = journaled.then(|| records.to_vec());
         // The request runs on whichever thread is combining, so it owns its
         // rows: one clone of the native records, lowered in place from there.
+        let bytes = lowered_size(records);
         let records = records.to_vec();
         let export = *self.shared.runtime().batch_upsert_export();
         let called = self.shared.with_slot(Class::Data, move |slot| {
+            slot.ensure_room(bytes)?;
             let reply = slot.call("batch-upsert", move |live| {
                 let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
                 let func = live

@@ -71,7 +71,6 @@ pub(crate) trait Flavor: StoreFlavor {
         store: &mut wasmtime::Store<HostState>,
         this: ResourceAny,
     ) -> wasmtime::Result<ResourceAny>;
-    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()>;
     fn record(journal: &mut Self::Journal, entry: Self::Entry);
     /// Writes the journal into a fresh instance's store; an error names why
     /// the state could not be rebuilt.
@@ -135,11 +134,16 @@ pub(crate) struct Called<T> {
 }
 
 /// What one poll of a pending write found.
-enum Polled<T> {
+enum Polled<T, E> {
     Done(T),
-    Pending,
+    /// Still pending: the journal entry goes back to the waiter for its
+    /// next poll.
+    Pending(Option<E>),
     Reset,
 }
+
+/// A write's outcome as the component reports it.
+pub(crate) type Outcome<F> = Result<<F as Flavor>::WitReceipt, WitError>;
 
 impl<F: Flavor> Slot<F> {
     fn instantiate(runtime: &ComponentRuntime, auto_complete: bool) -> Result<Live, ComponentStoreError> {
@@ -152,7 +156,7 @@ impl<F: Flavor> Slot<F> {
             };
             let mut live = Live { store, api, instance, this, controller };
             if !auto_complete {
-                F::set_auto_complete(&mut live, false)?;
+                live.set_auto_complete(false)?;
             }
             Ok(live)
         };
@@ -168,7 +172,7 @@ impl<F: Flavor> Slot<F> {
                 .map_err(|message| ComponentStoreError::Instantiate { store: F::KIND, message })?;
         }
         if !self.auto_complete {
-            F::set_auto_complete(&mut live, false)
+            live.set_auto_complete(false)
                 .map_err(|e| ComponentStoreError::Instantiate { store: F::KIND, message: describe(&e) })?;
         }
         Ok(live)
@@ -218,6 +222,23 @@ impl<F: Flavor> Slot<F> {
     /// Host ids → the current instance's ids, usable inside a call.
     pub(crate) const fn translator(&self) -> IdMap {
         IdMap { base: self.id_base }
+    }
+
+    /// Refuses a call whose arguments need `bytes` of guest memory when the
+    /// instance cannot grow by that much: lowering them would make the
+    /// guest's allocator fail, which a Rust guest turns into a trap. Checked
+    /// in the same request as the call it guards, so nothing can grow the
+    /// instance in between.
+    pub(crate) fn ensure_room(&self, bytes: usize) -> Result<(), ComponentStoreError> {
+        // Below this the guest's free lists (and its first growth) are enough.
+        const SMALL: usize = 64 << 10;
+        match self.memory_available() {
+            Some(available) if bytes > SMALL && available < bytes => {
+                Err(StoreError::CapacityExceeded { store: F::KIND, needed: bytes as u64, available: available as u64 }
+                    .into())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Bytes the instance's memories may still grow by.
@@ -327,22 +348,17 @@ impl<F: Flavor> Shared<F> {
         self.call_at(class, operation, f).result
     }
 
-    /// Refuses a call whose arguments need `bytes` of guest memory when the
-    /// instance cannot grow by that much: lowering them would make the
-    /// guest's allocator fail, which a Rust guest turns into a trap.
-    pub(crate) fn ensure_room(&self, operation: &'static str, bytes: usize) -> Result<(), ComponentStoreError> {
-        // Below this the guest's free lists (and its first growth) are enough.
-        const SMALL: usize = 64 << 10;
-        if bytes <= SMALL {
-            return Ok(());
-        }
-        let _ = operation;
-        self.with_slot(Class::Data, move |slot| match slot.memory_available() {
-            Some(available) if available < bytes => {
-                Err(StoreError::CapacityExceeded { store: F::KIND, needed: bytes as u64, available: available as u64 }
-                    .into())
-            }
-            _ => Ok(()),
+    /// Like `call`, after `Slot::ensure_room(bytes)` in the same request.
+    pub(crate) fn call_with_room<T: Send + 'static>(
+        &self,
+        class: Class,
+        operation: &'static str,
+        bytes: usize,
+        f: impl FnOnce(&mut Live) -> wasmtime::Result<T> + Send + 'static,
+    ) -> Result<T, ComponentStoreError> {
+        self.with_slot(class, move |slot| {
+            slot.ensure_room(bytes)?;
+            slot.call(operation, f)
         })
         .result
     }
@@ -351,43 +367,40 @@ impl<F: Flavor> Shared<F> {
     /// occupying the instance; then drops the guest's write resource. A
     /// successful outcome's `entry` goes into the journal in the same
     /// request, so no rebuild can come between the acknowledgement and it.
-    pub(crate) fn wait_for<T: Send + 'static>(
+    pub(crate) fn wait_for(
         &self,
         generation: u64,
         op_id: PendingWriteId,
         write: ResourceAny,
-        entry: Option<F::Entry>,
-        poll: impl Fn(&mut Live, ResourceAny) -> wasmtime::Result<Option<T>> + Send + Copy + 'static,
-        succeeded: fn(&T) -> bool,
-    ) -> Result<(T, Option<usize>), ComponentStoreError> {
-        let entry = std::sync::Arc::new(Mutex::new(entry));
+        mut entry: Option<F::Entry>,
+    ) -> Result<(Outcome<F>, Option<usize>), ComponentStoreError> {
         loop {
             // Read before polling: a write finished after this poll bumps the
             // epoch past `seen`, so the sleep below cannot miss it.
             let seen = *self.epoch();
-            let entry = std::sync::Arc::clone(&entry);
+            let pending_entry = entry.take();
             let polled = self.execute(Class::Data, move |slot: &mut Slot<F>| {
                 if slot.generation != generation {
                     return Ok(Polled::Reset);
                 }
-                match slot.call("poll", |live| poll(live, write))? {
+                match slot.call("poll", |live| F::poll(live, write))? {
                     Some(outcome) => {
-                        if succeeded(&outcome) {
-                            let entry = entry.lock().unwrap_or_else(PoisonError::into_inner).take();
-                            if let (Some(journal), Some(entry)) = (slot.journal.as_mut(), entry) {
-                                F::record(journal, entry);
-                            }
+                        if let (Some(journal), Some(entry), true) =
+                            (slot.journal.as_mut(), pending_entry, outcome.is_ok())
+                        {
+                            F::record(journal, entry);
                         }
                         slot.call("drop write", |live| write.resource_drop(&mut live.store))?;
                         Ok(Polled::Done((outcome, slot.memory_available())))
                     }
-                    None => Ok(Polled::Pending),
+                    None => Ok(Polled::Pending(pending_entry)),
                 }
             });
             match polled {
                 Ok(Polled::Done(outcome)) => return Ok(outcome),
                 Ok(Polled::Reset) => return Err(ComponentStoreError::InstanceReset { store: F::KIND, op_id }),
-                Ok(Polled::Pending) => {
+                Ok(Polled::Pending(kept)) => {
+                    entry = kept;
                     let mut epoch = self.epoch();
                     while *epoch == seen {
                         epoch = self.written.wait(epoch).unwrap_or_else(PoisonError::into_inner);

@@ -98,10 +98,6 @@ impl Flavor for FindingsWrites {
         testing.call_sink_controller(store, this)
     }
 
-    fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-        crate::testing::set_auto_complete(live, on)
-    }
-
     fn poll(
         live: &mut Live,
         w: ResourceAny,
@@ -198,7 +194,7 @@ impl FindingsSink for ComponentFindingsSink {
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<ComponentFindingsHandle, ComponentStoreError> {
         // Limits before work, as for the done-ledger.
         check_batch_size(batch.total_records()).map_err(StoreError::from)?;
-        self.shared.ensure_room("upsert-batch", lowered_size(&batch))?;
+        let bytes = lowered_size(&batch);
         let journaled = self.shared.runtime().config().recovery == Recovery::Journal;
         let entry =
             journaled.then(|| (batch.findings().to_vec(), batch.occurrences().to_vec(), batch.observations().to_vec()));
@@ -207,6 +203,7 @@ impl FindingsSink for ComponentFindingsSink {
         let observations: Vec<_> = batch.observations().iter().map(convert::observation).collect();
         // The converted rows are already owned: moved in, not copied again.
         let called = self.shared.with_slot(Class::Data, move |slot| {
+            slot.ensure_room(bytes)?;
             let reply = slot.call("upsert-batch", move |live| {
                 let reply = sink(&live.api).call_upsert_batch(
                     &mut live.store,

@@ -15,10 +15,12 @@ pub(crate) fn controller(api: &Api, this: Option<ResourceAny>) -> wasmtime::Resu
     Ok((testing.controller(), this))
 }
 
-/// Sets the completion mode of a fresh instance's store (construction and
-/// rebuilds); a refusal is an instantiation failure.
-pub(crate) fn set_auto_complete(live: &mut Live, on: bool) -> wasmtime::Result<()> {
-    let (c, this) = controller(&live.api, live.controller)?;
-    c.call_set_auto_complete(&mut live.store, this, on)?
-        .map_err(|e| wasmtime::Error::msg(format!("set-auto-complete refused: {e:?}")))
+impl Live {
+    /// Sets the completion mode of a fresh instance's store (construction
+    /// and rebuilds); a refusal is an instantiation failure.
+    pub(crate) fn set_auto_complete(&mut self, on: bool) -> wasmtime::Result<()> {
+        let (c, this) = controller(&self.api, self.controller)?;
+        c.call_set_auto_complete(&mut self.store, this, on)?
+            .map_err(|e| wasmtime::Error::msg(format!("set-auto-complete refused: {e:?}")))
+    }
 }

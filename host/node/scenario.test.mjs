@@ -1,7 +1,7 @@
 // The Node host: drives the jco-transpiled gossip:persistence@0.2.0 component
 // (world testable-store) through the fixed scenario in scenario.json and
 // asserts every expected outcome. The Rust host runs the same file
-// (host/tests/host/node_scenario), so both hosts answer to one expectation
+// (host/embed/tests/host/node_scenario), so both hosts answer to one expectation
 // file.
 //
 // Stores are constructed without arguments (auto-complete on); a scenario

@@ -66,7 +66,7 @@ fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
         RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
     let loaded = match &args.component {
         Some(path) => ComponentRuntime::from_file(path, config),
-        None => ComponentRuntime::from_bytes("component", gossip_host::BUNDLED_COMPONENT, config),
+        None => ComponentRuntime::from_bytes("component", gossip_artifacts::STORE, config),
     };
     loaded.map_err(|e| e.to_string())
 }

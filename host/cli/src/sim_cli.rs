@@ -94,7 +94,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
     }
     let loaded = match &args.component {
         Some(path) => ComponentRuntime::from_file(path, RuntimeConfig::default()),
-        None => ComponentRuntime::bundled(),
+        None => ComponentRuntime::from_bytes("component", gossip_artifacts::STORE, RuntimeConfig::default()),
     };
     match loaded {
         Ok(runtime) => sweep(args, &ComponentBackend::new(runtime)),

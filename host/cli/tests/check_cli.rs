@@ -48,7 +48,7 @@ fn check_json_reports_every_check() {
 
 #[test]
 fn check_fails_on_the_broken_fixture() {
-    let out = check(&[gossip_host::BROKEN_FIXTURE_PATH]);
+    let out = check(&[gossip_artifacts::BROKEN_PATH]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("conformance checks failed against gossip_broken_guest.wasm"), "{stderr}");
@@ -64,13 +64,13 @@ fn check_fails_on_the_broken_fixture() {
         assert!(row.contains("FAIL"), "{row}");
     }
     // The replay line names the component that failed, not the bundled one.
-    let replay = format!("--component {} --seed", gossip_host::BROKEN_FIXTURE_PATH);
+    let replay = format!("--component {} --seed", gossip_artifacts::BROKEN_PATH);
     assert!(stdout.contains("replay: gossip-host sim --store done-ledger") && stdout.contains(&replay), "{stdout}");
 }
 
 #[test]
 fn check_passes_a_worker_facing_only_component_and_skips_what_needs_testing() {
-    let out = check(&["--json", gossip_host::STORE_ONLY_FIXTURE_PATH]);
+    let out = check(&["--json", gossip_artifacts::STORE_ONLY_PATH]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["failed"], 0);
@@ -95,7 +95,7 @@ fn a_component_cannot_write_control_characters_to_the_terminal() {
     let dir = std::env::temp_dir().join(format!("gossip-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let evil = dir.join("evil\u{1b}[2J\rALL PASSED.wasm");
-    std::fs::copy(gossip_host::BROKEN_FIXTURE_PATH, &evil).expect("copy");
+    std::fs::copy(gossip_artifacts::BROKEN_PATH, &evil).expect("copy");
     let out = check(&[evil.to_str().expect("utf-8 path")]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));

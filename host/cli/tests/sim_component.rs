@@ -23,7 +23,12 @@ const STORMY_SEEDS: u64 = 25;
 /// The bundled component, compiled once for this test binary.
 fn component() -> &'static ComponentBackend {
     static BACKEND: OnceLock<ComponentBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| ComponentBackend::new(ComponentRuntime::bundled().expect("the bundled component loads")))
+    BACKEND.get_or_init(|| {
+        ComponentBackend::new(
+            ComponentRuntime::from_bytes("component", gossip_artifacts::STORE, gossip_host::RuntimeConfig::default())
+                .expect("the bundled component loads"),
+        )
+    })
 }
 
 fn ledger_sim(seed: u64, level: FaultLevel) -> anyhow::Result<DoneLedgerSim<<ComponentBackend as Backend>::Ledger>> {
@@ -209,13 +214,13 @@ fn sim_cli_replays_a_seed_bit_for_bit() {
 
 #[test]
 fn sim_cli_reports_failing_seeds_with_their_replay_command() {
-    let (code, out) = sim_cli(&["--component", gossip_host::BROKEN_FIXTURE_PATH, "--seeds", "2", "--ops", "30"]);
+    let (code, out) = sim_cli(&["--component", gossip_artifacts::BROKEN_PATH, "--seeds", "2", "--ops", "30"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("seed 0 FAILED: "), "{out}");
     assert!(out.contains("I0 Backend: batch_upsert failed"), "{out}");
     let replay = format!(
         "replay: gossip-host sim --store done-ledger --level stormy --ops 30 --liveness-ops 0 --seed 0 --component {} --log",
-        gossip_host::BROKEN_FIXTURE_PATH
+        gossip_artifacts::BROKEN_PATH
     );
     assert!(out.contains(&replay), "{out}");
     let (code, _) = sim_cli(&["--component", "/nonexistent/component.wasm"]);

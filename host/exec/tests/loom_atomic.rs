@@ -2,7 +2,7 @@
 //! completion cell's publication, and the ring's slot-sequence CAS.
 #![cfg(loom)]
 
-#[path = "../../../guest/tests/support/loom_model.rs"]
+#[path = "../../../guest/stores/tests/support/loom_model.rs"]
 mod loom_model;
 
 use std::sync::Arc;

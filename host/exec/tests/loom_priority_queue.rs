@@ -4,7 +4,7 @@
 //! every push and pop under loom (`Heap::check`).
 #![cfg(loom)]
 
-#[path = "../../../guest/tests/support/loom_model.rs"]
+#[path = "../../../guest/stores/tests/support/loom_model.rs"]
 mod loom_model;
 
 use std::sync::Arc;

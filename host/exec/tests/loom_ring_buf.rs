@@ -5,7 +5,7 @@
 //! hands its item back, and the checks account for it.
 #![cfg(loom)]
 
-#[path = "../../../guest/tests/support/loom_model.rs"]
+#[path = "../../../guest/stores/tests/support/loom_model.rs"]
 mod loom_model;
 
 use std::sync::Arc;

@@ -1,0 +1,353 @@
+//! Compiling a component once and stamping out instances of it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmtime::component::{Component, ComponentExportIndex, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
+
+use crate::bindings::exports::gossip::persistence::{done_ledger, findings, hash_seed, testing};
+
+/// Guest memory allowed per store instance unless configured otherwise,
+/// summed over all of the instance's linear memories. A full 10,000-record
+/// batch needs a few MiB; 256 MiB leaves room for large stores while a
+/// runaway guest still cannot take the host down.
+pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
+
+/// Table elements, tables, memories and core instances allowed per store
+/// instance: far above what a Rust guest needs (one table of a few hundred
+/// entries, one memory, a handful of core instances), far below what could
+/// hurt the host.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+const MAX_TABLES: usize = 16;
+const MAX_MEMORIES: usize = 4;
+const MAX_INSTANCES: usize = 64;
+
+/// What a store does after its instance trapped (a guest bug or a hostile
+/// component: the instance's state cannot be trusted or reached again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recovery {
+    /// Every later call fails with `StoreError::StateLost` until the caller
+    /// resets the store explicitly (`reset()`), accepting an empty store.
+    /// The default: it costs nothing, and the caller, not the host, decides
+    /// whether an empty store is acceptable.
+    #[default]
+    FailUntilReset,
+    /// The host keeps a journal of every acknowledged write (one native
+    /// in-memory copy of the acknowledged state) and rebuilds a fresh
+    /// instance from it, so nothing acknowledged is lost. Costs a second copy
+    /// of the data on the host and a native merge per acknowledged write.
+    Journal,
+}
+
+/// How components are compiled and instantiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// Cap on each instance's linear memory, in bytes, summed over its
+    /// memories; growing past it fails inside the guest, which reports
+    /// `capacity-exceeded`. Calls whose arguments would not fit are refused
+    /// on the host before anything is lowered.
+    pub memory_limit: usize,
+    /// Pre-reserve instance slots with wasmtime's pooling allocator: faster
+    /// instantiation, but at most this many live instances per runtime.
+    pub pooling_instances: Option<u32>,
+    /// What a store does after a trap.
+    pub recovery: Recovery,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self { memory_limit: DEFAULT_MEMORY_LIMIT, pooling_instances: None, recovery: Recovery::default() }
+    }
+}
+
+/// Why a component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The component file could not be read.
+    #[error("cannot read component {path}: {source}")]
+    Read {
+        /// The file, as given.
+        path: String,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
+    /// Wasmtime refused the engine configuration (such as the pooling limits).
+    #[error("cannot configure the wasm engine: {0}")]
+    Engine(String),
+    /// The bytes are not a component wasmtime can compile.
+    #[error("{name} is not a valid component: {message}")]
+    Compile {
+        /// The runtime's name for the component.
+        name: String,
+        /// Wasmtime's description of the failure.
+        message: String,
+    },
+    /// The component imports something, or lacks an export the host needs.
+    #[error("{name} does not implement the gossip:persistence world: {message}")]
+    Link {
+        /// The runtime's name for the component.
+        name: String,
+        /// What is missing or extra.
+        message: String,
+    },
+}
+
+/// Per-instance host state: the instance's resource budget (opaque).
+pub struct HostState {
+    budget: Budget,
+}
+
+impl HostState {
+    /// Bytes of linear memory the instance holds now, over all its memories.
+    pub const fn memory_in_use(&self) -> usize {
+        self.budget.memory_in_use
+    }
+
+    /// Bytes the instance may still grow its memories by.
+    pub(crate) const fn memory_available(&self) -> usize {
+        self.budget.memory_limit.saturating_sub(self.budget.memory_in_use)
+    }
+}
+
+/// Limits per instance, not per memory or table: wasmtime's `StoreLimits`
+/// caps each memory on its own, so a component with several memories could
+/// hold a multiple of the cap.
+pub(crate) struct Budget {
+    memory_limit: usize,
+    memory_in_use: usize,
+}
+
+impl Budget {
+    /// A budget of `memory_limit` bytes of linear memory, none used yet.
+    pub(crate) const fn new(memory_limit: usize) -> Self {
+        Self { memory_limit, memory_in_use: 0 }
+    }
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let grown = self.memory_in_use.saturating_sub(current).saturating_add(desired);
+        if grown > self.memory_limit {
+            return Ok(false);
+        }
+        self.memory_in_use = grown;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+}
+
+/// The exports of one instance: the worker-facing stores, and the testing
+/// interface when the component exports it.
+pub struct Api {
+    done_ledger: done_ledger::Guest,
+    findings: findings::Guest,
+    testing: Option<testing::Guest>,
+}
+
+impl Api {
+    /// The `done-ledger` interface.
+    pub const fn gossip_persistence_done_ledger(&self) -> &done_ledger::Guest {
+        &self.done_ledger
+    }
+
+    /// The `findings` interface.
+    pub const fn gossip_persistence_findings(&self) -> &findings::Guest {
+        &self.findings
+    }
+
+    /// The `testing` interface, if the component exports it.
+    pub const fn gossip_persistence_testing(&self) -> Option<&testing::Guest> {
+        self.testing.as_ref()
+    }
+}
+
+struct Indices {
+    done_ledger: done_ledger::GuestIndices,
+    findings: findings::GuestIndices,
+    testing: Option<testing::GuestIndices>,
+    hash_seed: Option<hash_seed::GuestIndices>,
+}
+
+/// An unpredictable seed per instance: std's `RandomState` is keyed from the
+/// OS once per process and advanced on every `new`.
+pub(crate) fn fresh_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+struct RuntimeInner {
+    name: String,
+    component: Component,
+    pre: wasmtime::component::InstancePre<HostState>,
+    indices: Indices,
+    /// `done-ledger.batch-upsert`, called with the fast row lowering.
+    batch_upsert: ComponentExportIndex,
+}
+
+/// A component compiled once and pre-instantiated; cheap to clone, and every
+/// store made from it gets its own fresh instance.
+#[derive(Clone)]
+pub struct ComponentRuntime {
+    inner: Arc<RuntimeInner>,
+    /// Per runtime, not per compiled component: `with_memory_limit` shares
+    /// the compilation.
+    config: RuntimeConfig,
+}
+
+impl core::fmt::Debug for ComponentRuntime {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ComponentRuntime").field("name", &self.inner.name).field("config", &self.config).finish()
+    }
+}
+
+/// One line for an error from wasmtime: for a trap just the trap (its wasm
+/// backtrace is noise to a store's caller; a Rust guest's panic shows up as
+/// `unreachable`), otherwise the whole cause chain.
+pub(crate) fn describe(error: &wasmtime::Error) -> String {
+    let text = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{error:#}"),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl ComponentRuntime {
+    /// A component file; its file name becomes the runtime's name.
+    pub fn from_file(path: impl AsRef<Path>, config: RuntimeConfig) -> Result<Self, LoadError> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        Self::from_bytes(&name, &bytes, config)
+    }
+
+    /// Compiles and pre-instantiates a component; `name` labels its errors. It must
+    /// import nothing and export `done-ledger` and `findings` (`testing` is optional).
+    pub fn from_bytes(name: &str, bytes: &[u8], config: RuntimeConfig) -> Result<Self, LoadError> {
+        let mut wasm = Config::new();
+        // No async or concurrent component-model features: the stores make
+        // plain synchronous calls, which are 2-3x cheaper without them.
+        wasm.concurrency_support(false);
+        if let Some(instances) = config.pooling_instances {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(instances)
+                .total_core_instances(instances.saturating_mul(4))
+                .total_memories(instances.saturating_mul(2))
+                .total_tables(instances.saturating_mul(4))
+                .max_memory_size(config.memory_limit);
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&wasm).map_err(|e| LoadError::Engine(describe(&e)))?;
+        let component = Component::new(&engine, bytes)
+            .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
+        let linker = Linker::<HostState>::new(&engine);
+        let link = |e: wasmtime::Error| LoadError::Link { name: name.to_owned(), message: describe(&e) };
+        let pre = linker.instantiate_pre(&component).map_err(link)?;
+        let indices = Indices {
+            done_ledger: done_ledger::GuestIndices::new(&pre).map_err(link)?,
+            findings: findings::GuestIndices::new(&pre).map_err(link)?,
+            // Optional: a store exporting only the worker-facing world is
+            // certified without the checks that need the test machinery.
+            testing: testing::GuestIndices::new(&pre).ok(),
+            hash_seed: hash_seed::GuestIndices::new(&pre).ok(),
+        };
+        let batch_upsert = component
+            .get_export_index(None, "gossip:persistence/done-ledger@0.2.0")
+            .and_then(|iface| component.get_export_index(Some(&iface), "[method]done-ledger.batch-upsert"))
+            .ok_or_else(|| LoadError::Link {
+                name: name.to_owned(),
+                message: "no done-ledger.batch-upsert export".to_owned(),
+            })?;
+        Ok(Self {
+            inner: Arc::new(RuntimeInner { name: name.to_owned(), component, pre, indices, batch_upsert }),
+            config,
+        })
+    }
+
+    /// "component" for the bundled guest, else the component's file name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// What every instance of this runtime is created with.
+    pub fn config(&self) -> RuntimeConfig {
+        self.config
+    }
+
+    /// The same compiled component, its instances capped at `memory_limit`
+    /// bytes (e.g. a store small enough to fill in a test). Under the
+    /// pooling allocator a limit above the pool's slot size cannot be met.
+    pub fn with_memory_limit(&self, memory_limit: usize) -> Self {
+        Self { inner: Arc::clone(&self.inner), config: RuntimeConfig { memory_limit, ..self.config } }
+    }
+
+    /// The component's imports, as `name` strings; empty for this
+    /// workspace's guest, which needs no capabilities.
+    pub fn imports(&self) -> Vec<String> {
+        let engine = self.inner.pre.engine();
+        self.inner.component.component_type().imports(engine).map(|(name, _)| name.to_owned()).collect()
+    }
+
+    /// The component's exports, as `name` strings.
+    pub fn exports(&self) -> Vec<String> {
+        let engine = self.inner.pre.engine();
+        self.inner.component.component_type().exports(engine).map(|(name, _)| name.to_owned()).collect()
+    }
+
+    /// Whether the component exports the `testing` interface (completion
+    /// modes, releases, fault injection); without it, the stores' controls
+    /// fail with `ComponentStoreError::NoTestingInterface`.
+    pub fn has_testing(&self) -> bool {
+        self.inner.indices.testing.is_some()
+    }
+
+    /// A fresh store with a fresh instance (the benchmark measures this).
+    pub fn instantiate(&self) -> wasmtime::Result<Instance> {
+        let budget = Budget::new(self.config.memory_limit);
+        let mut store = Store::new(self.inner.pre.engine(), HostState { budget });
+        store.limiter(|state| &mut state.budget);
+        let instance = self.inner.pre.instantiate(&mut store)?;
+        let indices = &self.inner.indices;
+        if let Some(seeding) = &indices.hash_seed {
+            // Before any store exists, so every table of the instance is keyed.
+            seeding.load(&mut store, &instance)?.call_set_hash_seed(&mut store, fresh_seed())?;
+        }
+        let api = Api {
+            done_ledger: indices.done_ledger.load(&mut store, &instance)?,
+            findings: indices.findings.load(&mut store, &instance)?,
+            testing: indices.testing.as_ref().map(|t| t.load(&mut store, &instance)).transpose()?,
+        };
+        Ok(Instance { store, api, instance })
+    }
+
+    pub(crate) fn batch_upsert_export(&self) -> &ComponentExportIndex {
+        &self.inner.batch_upsert
+    }
+}
+
+/// One instance of the component in its own store. Public so tests can call
+/// the raw exports with values the Rust types cannot represent.
+pub struct Instance {
+    /// The instance's store.
+    pub store: Store<HostState>,
+    /// Its exports.
+    pub api: Api,
+    /// The instance.
+    pub instance: wasmtime::component::Instance,
+}

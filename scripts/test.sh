@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of the project: installs what is missing, then the Rust
-# workspace tests (which include the rivet traceability check and the
-# composed-worker test), the Node host's test through jco, the loom model
-# checks, and the Coq proofs.
+# Runs every test of the project: installs what is missing, starts a
+# throwaway PostgreSQL cluster (unless GOSSIP_POSTGRES_URL names a server),
+# then the Rust workspace tests (which include the rivet traceability check,
+# the composed-worker test and the PostgreSQL backend's tests), the Node
+# host's test through jco, the loom model checks, and the Coq proofs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,15 @@ step "prerequisites"
 rustup target add wasm32-unknown-unknown >/dev/null
 if ! command -v coqc >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq --no-install-recommends coq) >/dev/null
+fi
+# The gossip-postgres tests run against a real server (~30 s to install).
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15) >/dev/null
+fi
+if [ -z "${GOSSIP_POSTGRES_URL:-}" ] && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+  step "PostgreSQL (a throwaway cluster for this run)"
+  eval "$(scripts/postgres.sh start --watch $$)"
+  echo "GOSSIP_POSTGRES_URL=$GOSSIP_POSTGRES_URL"
 fi
 
 step "workspace tests (native stores, component, conformance, simulation)"

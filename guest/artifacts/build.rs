@@ -68,6 +68,7 @@ const BUILDS: [WasmBuild; 3] = [
                 library: "gossip_broken_guest",
                 name: "gossip_broken_guest",
             },
+            WasmComponent { package: "gossip-hostile-guest", library: "gossip_hostile_guest", name: HOSTILE },
         ],
         // Cargo enables a plain feature name on every selected package
         // that declares it (only the guest does); the `package/feature`
@@ -93,6 +94,15 @@ const BUILDS: [WasmBuild; 3] = [
         features: &[],
     },
 ];
+
+/// The hostile fixture's module, stamped once per misbehaviour: its data
+/// holds `MARKER` exactly once, and each component gets a copy of the module
+/// with the marker's mode name (padded with `_`) rewritten; see
+/// `guest/fixtures/hostile-guest/src/mode.rs`.
+const HOSTILE: &str = "gossip_hostile_guest";
+const MARKER: &[u8] = b"gossip-hostile-mode:none________";
+const HOSTILE_MODES: [&str; 8] =
+    ["spin-read", "spin-submit", "never-done", "grow-memory", "huge-lists", "short-lists", "lying", "trap-drop"];
 
 /// The worker with the store plugged in.
 const PLUGGED_WORKER: &str = "scanning_worker_with_store";
@@ -140,6 +150,15 @@ fn main() -> Result<(), String> {
         for built in build.components {
             let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{}.wasm", built.library));
             let module = fs::read(&module_path).map_err(|e| format!("cannot read {}: {e}", module_path.display()))?;
+            if built.name == HOSTILE {
+                for mode in HOSTILE_MODES {
+                    let stamped = stamp(&module, mode)?;
+                    let component = encode(&stamped)
+                        .map_err(|e| format!("cannot encode {} ({mode}) as a component: {e:#}", built.package))?;
+                    publish(&format!("gossip_hostile_{}", mode.replace('-', "_")), &component)?;
+                }
+                continue;
+            }
             let component =
                 encode(&module).map_err(|e| format!("cannot encode {} as a component: {e:#}", built.package))?;
             publish(built.name, &component)?;
@@ -191,6 +210,25 @@ fn build_wasm(workspace: &Path, nested_target: &Path, build: &WasmBuild) -> Resu
             build.dir
         ))
     }
+}
+
+/// The hostile module with its mode marker rewritten to `mode` (same
+/// length, so the module stays valid byte for byte elsewhere).
+fn stamp(module: &[u8], mode: &str) -> Result<Vec<u8>, String> {
+    let at: Vec<usize> =
+        module.windows(MARKER.len()).enumerate().filter(|(_, w)| *w == MARKER).map(|(i, _)| i).collect();
+    let [at] = at[..] else {
+        return Err(format!("the hostile fixture holds its mode marker {} times, not once", at.len()));
+    };
+    let prefix = b"gossip-hostile-mode:".len();
+    let mut name = mode.as_bytes().to_vec();
+    if name.len() > MARKER.len() - prefix {
+        return Err(format!("hostile mode name `{mode}` is longer than the marker's room"));
+    }
+    name.resize(MARKER.len() - prefix, b'_');
+    let mut stamped = module.to_vec();
+    stamped[at + prefix..at + MARKER.len()].copy_from_slice(&name);
+    Ok(stamped)
 }
 
 fn encode(module: &[u8]) -> anyhow::Result<Vec<u8>> {

@@ -34,3 +34,21 @@ pub const PLUGGED_WORKER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scan
 /// A copy of [`PLUGGED_WORKER`] on disk
 /// (`<target>/components/scanning_worker_with_store.wasm`).
 pub const PLUGGED_WORKER_PATH: &str = env!("GOSSIP_COMPONENT_SCANNING_WORKER_WITH_STORE");
+
+/// The hostile fixtures (`guest/fixtures/hostile-guest`), one component per
+/// misbehaviour: `(mode, path)`. See that crate's docs for what each does.
+pub const HOSTILE: [(&str, &str); 8] = [
+    ("spin-read", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_SPIN_READ")),
+    ("spin-submit", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_SPIN_SUBMIT")),
+    ("never-done", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_NEVER_DONE")),
+    ("grow-memory", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_GROW_MEMORY")),
+    ("huge-lists", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_HUGE_LISTS")),
+    ("short-lists", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_SHORT_LISTS")),
+    ("lying", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_LYING")),
+    ("trap-drop", env!("GOSSIP_COMPONENT_GOSSIP_HOSTILE_TRAP_DROP")),
+];
+
+/// The hostile fixture with misbehaviour `mode`, if there is one.
+pub fn hostile(mode: &str) -> Option<&'static str> {
+    HOSTILE.iter().find(|(m, _)| *m == mode).map(|(_, path)| *path)
+}

@@ -47,6 +47,19 @@ impl Backend for ComponentBackend {
         Some(self.runtime.with_memory_limit(BOUNDED_MEMORY).new_ledger().map_err(Into::into))
     }
 
+    /// Once any call or write of the component timed out: a component
+    /// that stops answering would otherwise cost every later check its full
+    /// deadline.
+    fn unresponsive(&self) -> Option<String> {
+        let timeouts = self.runtime.timeouts();
+        (timeouts > 0).then(|| {
+            format!(
+                "the component stopped answering ({timeouts} timeout{}): later checks are not run",
+                if timeouts == 1 { "" } else { "s" }
+            )
+        })
+    }
+
     fn new_ledger(&self) -> anyhow::Result<ComponentDoneLedger> {
         Ok(self.runtime.new_ledger()?)
     }

@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use gossip_suite::conformance::{ConformanceReport, printable, run_conformance};
+use gossip_suite::conformance::{CheckOutcome, CheckStatus, ConformanceReport, printable, run_conformance};
 use gossip_suite::sim::sweep::SimStore;
 use gossip_suite::{Backend, NativeBackend};
 
@@ -30,6 +31,12 @@ pub enum Command {
     Sim(crate::sim_cli::SimArgs),
 }
 
+/// `gossip_host::DEFAULT_CALL_TIMEOUT` as the command line spells it (a
+/// test keeps the two equal).
+pub const DEFAULT_CALL_TIMEOUT_ARG: &str = "10s";
+/// `gossip_host::DEFAULT_WRITE_TIMEOUT` as the command line spells it.
+pub const DEFAULT_WRITE_TIMEOUT_ARG: &str = "30s";
+
 /// The options of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -50,6 +57,19 @@ pub struct CheckArgs {
     /// Guest memory cap per store instance, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
     pub memory_limit_mib: usize,
+    /// How long one call into the component may run (e.g. `10s`, `500ms`);
+    /// a call past it is interrupted and fails its check.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = DEFAULT_CALL_TIMEOUT_ARG)]
+    pub call_timeout: Duration,
+    /// How long a write may stay pending once waited on (after the releases
+    /// a check makes); a write past it fails its check.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration,
+          default_value = DEFAULT_WRITE_TIMEOUT_ARG)]
+    pub write_timeout: Duration,
+    /// Also write the results as JUnit XML (one testcase per check) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Exit codes: 0 all checks passed, 1 a check failed, 2 the component could
@@ -62,8 +82,12 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
-    let config =
-        RuntimeConfig { memory_limit: args.memory_limit_mib.saturating_mul(1 << 20), ..RuntimeConfig::default() };
+    let config = RuntimeConfig {
+        memory_limit: args.memory_limit_mib.saturating_mul(1 << 20),
+        call_timeout: args.call_timeout,
+        write_timeout: args.write_timeout,
+        ..RuntimeConfig::default()
+    };
     let loaded = match &args.component {
         Some(path) => ComponentRuntime::from_file(path, config),
         None => ComponentRuntime::from_bytes("component", gossip_artifacts::STORE, config),
@@ -86,6 +110,12 @@ fn check(args: &CheckArgs) -> ExitCode {
     let replay = args.component.as_ref().map_or_else(String::new, |p| format!(" --component {}", p.display()));
     certify(args, &ComponentBackend::new(runtime.clone()), &replay, &mut report);
 
+    if let Some(path) = &args.junit {
+        if let Err(error) = crate::junit::write(path, runtime.name(), &report) {
+            eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     let mut out = std::io::stdout().lock();
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
     let _ = if args.json { writeln!(out, "{}", to_json(runtime.name(), &report)) } else { writeln!(out, "{report}") };
@@ -111,8 +141,24 @@ fn certify<B: Backend>(args: &CheckArgs, backend: &B, replay: &str, report: &mut
     report.extend(run_conformance(backend));
     if args.sim_seeds > 0 {
         for store in [SimStore::DoneLedger, SimStore::Findings] {
-            report.outcomes.push(crate::sim_cli::check_outcome(backend, replay, store, args.sim_seeds, args.sim_ops));
+            let outcome = match backend.unresponsive() {
+                Some(reason) => not_run(backend, store, &reason),
+                None => crate::sim_cli::check_outcome(backend, replay, store, args.sim_seeds, args.sim_ops),
+            };
+            report.outcomes.push(outcome);
         }
+    }
+}
+
+/// The simulation row of a backend that stopped answering.
+fn not_run<B: Backend>(backend: &B, store: SimStore, reason: &str) -> CheckOutcome {
+    CheckOutcome {
+        group: "simulation",
+        name: store.name(),
+        backend: backend.name().to_owned(),
+        status: CheckStatus::Failed,
+        detail: format!("not run: {reason}"),
+        elapsed: Duration::ZERO,
     }
 }
 
@@ -139,6 +185,17 @@ pub fn to_json(component: &str, report: &ConformanceReport) -> serde_json::Value
         "total": report.outcomes.len(),
         "failed": report.failed_count(),
         "skipped": report.skipped_count(),
+        "host_peak_rss_bytes": peak_rss_bytes(),
         "checks": checks,
     })
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), for the report:
+/// whatever a component answers, the host must stay within its guest
+/// memory cap plus the contract-sized replies it lifts.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    kib.checked_mul(1024)
 }

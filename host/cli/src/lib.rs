@@ -7,6 +7,7 @@
 
 mod backend;
 pub mod cli;
+pub mod junit;
 pub mod sim_cli;
 
 pub use backend::{BOUNDED_MEMORY, ComponentBackend};

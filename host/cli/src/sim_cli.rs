@@ -2,7 +2,8 @@
 //! the bundled component, a component file, or the native stores.
 //!
 //! Every run is a function of its seed and the options, so a failing seed
-//! is reported with the exact command that replays it (`--seed S`).
+//! is reported with the exact command that replays it (`--seed S`, plus the
+//! seed's swarm options line, which the seed alone draws again anyway).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,8 +13,11 @@ use std::time::Instant;
 
 use clap::Args;
 use gossip_suite::conformance::{CheckOutcome, CheckStatus, NEEDS_TESTING, printable};
-use gossip_suite::sim::FaultLevel;
-use gossip_suite::sim::sweep::{SeedOutcome, SimMode, SimRunSpec, SimStore, default_threads, run_parallel};
+use gossip_suite::sim::coverage::shortfalls;
+use gossip_suite::sim::sweep::{
+    DEFAULT_LIVENESS_OPS, SeedOutcome, SimMode, SimRunSpec, SimStore, default_threads, run_parallel,
+};
+use gossip_suite::sim::{Coverage, FaultLevel, FaultModel, SimOptions};
 use gossip_suite::{Backend, NativeBackend};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -29,6 +33,18 @@ pub struct SimArgs {
     /// Fault level: sunny, stormy or radioactive.
     #[arg(long, default_value = "stormy")]
     pub level: FaultLevel,
+    /// How faults are armed: bounded (outstanding faults stay under a cap
+    /// drawn per seed) or reference (the reference design's unbounded debt).
+    #[arg(long, default_value = "bounded")]
+    pub fault_model: FaultModel,
+    /// Run every seed with this options line (as a run prints it) instead
+    /// of the options each seed draws.
+    #[arg(long, value_name = "LINE")]
+    pub options: Option<SimOptions>,
+    /// Fail (exit 1) when the sweep falls short of the coverage minimums:
+    /// a quarter of the submitted upserts commit, every event kind occurs.
+    #[arg(long)]
+    pub check_coverage: bool,
     /// How many seeds to run (from --first-seed).
     #[arg(long, default_value_t = 100)]
     pub seeds: u64,
@@ -36,7 +52,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 500)]
     pub ops: usize,
     /// Fault-free liveness-phase ops per seed, after draining.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DEFAULT_LIVENESS_OPS)]
     pub liveness_ops: usize,
     /// Run the swizzle-clog scenario with this many batches instead of --ops.
     #[arg(long, value_name = "BATCHES")]
@@ -67,7 +83,8 @@ impl SimArgs {
             Some(batches) => SimMode::SwizzleClog { batches },
             None => SimMode::Run { safety_ops: self.ops, liveness_ops: self.liveness_ops },
         };
-        SimRunSpec { store: self.store, level: self.level, mode }
+        let (level, model) = self.options.map_or((self.level, self.fault_model), |o| (o.level, o.model));
+        SimRunSpec { store: self.store, level, model, mode, options: self.options }
     }
 
     fn seeds(&self) -> Vec<u64> {
@@ -120,13 +137,15 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
 
     let mut ops = 0;
     let mut violations = 0;
+    let mut coverage = Coverage::default();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut failures: Vec<(u64, String, Option<Vec<String>>)> = Vec::new();
+    let mut failures: Vec<(u64, SimOptions, String, Option<Vec<String>>)> = Vec::new();
     for (seed, result) in results {
         match result {
-            Ok(SeedOutcome { ops: n, violations: v, counts: c, failure, log, .. }) => {
+            Ok(SeedOutcome { ops: n, violations: v, counts: c, failure, log, coverage: cov, options, .. }) => {
                 ops += n;
                 violations += v;
+                coverage += cov;
                 for (kind, k) in c {
                     *counts.entry(kind).or_default() += k;
                 }
@@ -135,10 +154,10 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
                     lines.iter().for_each(|l| println!("{}", printable(l)));
                 }
                 if let Some(message) = failure {
-                    failures.push((seed, message, log));
+                    failures.push((seed, options, message, log));
                 }
             }
-            Err(message) => failures.push((seed, message, None)),
+            Err(message) => failures.push((seed, spec.seed_options(seed), message, None)),
         }
     }
 
@@ -157,16 +176,43 @@ fn sweep<B: Backend>(args: &SimArgs, backend: &B) -> ExitCode {
     for (kind, n) in &counts {
         let _ = writeln!(out, "  {kind:<24} {n}");
     }
+    let _ = writeln!(out, "coverage:");
+    let _ = writeln!(out, "  upserts committed        {}", coverage.upserts_committed);
+    let _ = writeln!(out, "  upserts submitted        {}", coverage.upserts_submitted);
+    let _ = writeln!(out, "  upserts submit-failed    {}", coverage.upserts_submit_failed);
+    let _ = writeln!(out, "  upserts commit-failed    {}", coverage.upserts_commit_failed);
+    let _ = writeln!(out, "  releases applied         {}", coverage.releases_applied);
+    let _ = writeln!(out, "  releases failed          {}", coverage.releases_failed);
+    let _ = writeln!(out, "  keys touched             {}", coverage.keys_touched);
+    let _ = writeln!(out, "  merges changed           {}", coverage.merges_changed);
+    let _ = writeln!(out, "  merges tied              {}", coverage.merges_tied);
+    let _ = writeln!(out, "  conflicts                {}", coverage.conflicts);
+    let _ = writeln!(out, "  orphans                  {}", coverage.orphans);
+    let _ = writeln!(out, "  event kinds seen         {}/{}", counts.len(), spec.store.kind_names().len());
     let _ = writeln!(out, "violations: {violations} ({} failing seeds)", failures.len());
+    let short = if args.check_coverage {
+        let missing: Vec<&str> =
+            spec.store.kind_names().into_iter().filter(|k| counts.get(k).copied().unwrap_or(0) == 0).collect();
+        shortfalls(&coverage, &missing)
+    } else {
+        Vec::new()
+    };
+    for s in &short {
+        let _ = writeln!(out, "coverage short: {s}");
+    }
     if failures.is_empty() {
-        return ExitCode::SUCCESS;
+        return if short.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
-    for (seed, message, _) in &failures {
+    for (seed, options, message, _) in &failures {
         let _ = writeln!(out, "\nseed {seed} FAILED: {}", printable(message));
-        let _ =
-            writeln!(out, "  replay: gossip-host sim {} --seed {seed}{} --log", spec.options(), args.backend_options());
+        let _ = writeln!(
+            out,
+            "  replay: gossip-host sim {} --seed {seed} --options '{options}'{} --log",
+            spec.options(),
+            args.backend_options()
+        );
     }
-    if let Some((seed, _, Some(lines))) = failures.first() {
+    if let Some((seed, _, _, Some(lines))) = failures.first() {
         let _ = writeln!(out, "\nlast steps of seed {seed}:");
         for line in lines.iter().rev().take(20).rev() {
             let _ = writeln!(out, "  {}", printable(line));
@@ -187,7 +233,8 @@ pub(crate) fn check_outcome<B: Backend>(
     seeds: u64,
     ops: usize,
 ) -> CheckOutcome {
-    let spec = SimRunSpec { store, level: FaultLevel::Stormy, mode: SimMode::Run { safety_ops: ops, liveness_ops: 0 } };
+    let mode = SimMode::Run { safety_ops: ops, liveness_ops: DEFAULT_LIVENESS_OPS };
+    let spec = SimRunSpec::new(store, FaultLevel::Stormy, mode);
     if !backend.supports_testing() {
         return CheckOutcome {
             group: "simulation",
@@ -215,8 +262,9 @@ pub(crate) fn check_outcome<B: Backend>(
         };
         if let (None, Some(message)) = (&failure, message) {
             failure = Some(format!(
-                "seed {seed}: {message} (replay: gossip-host sim {}{replay_backend} --seed {seed} --log)",
-                spec.options()
+                "seed {seed}: {message} (replay: gossip-host sim {}{replay_backend} --seed {seed} --options '{}' --log)",
+                spec.options(),
+                spec.seed_options(seed)
             ));
         }
     }

@@ -205,6 +205,11 @@ fn sim_cli_replays_a_seed_bit_for_bit() {
         assert_eq!(code, 0, "{first}");
         assert!(first.contains("--- seed 9 ---") && first.contains("violations: 0"), "{first}");
         assert!(first.lines().filter(|l| l.contains(" => ")).count() >= 120, "{first}");
+        // The seed's options line comes first, and replays the run by itself.
+        let line = first.lines().find_map(|l| l.trim().strip_prefix("# options ")).expect("an options line");
+        let (_, from_line) = sim_cli(&[&args[..], &["--options", line]].concat());
+        assert_eq!(without_timing(&first), without_timing(&from_line), "the options line replays differently");
+        assert!(first.contains("upserts committed"), "{first}");
         let (_, second) = sim_cli(&args);
         assert_eq!(without_timing(&first), without_timing(&second));
         let (_, native) = sim_cli(&[&args[..], &["--native"]].concat());
@@ -218,8 +223,11 @@ fn sim_cli_reports_failing_seeds_with_their_replay_command() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("seed 0 FAILED: "), "{out}");
     assert!(out.contains("I0 Backend: batch_upsert failed"), "{out}");
+    let options =
+        gossip_suite::sim::SimOptions::for_seed(0, FaultLevel::Stormy, gossip_suite::sim::FaultModel::Bounded);
     let replay = format!(
-        "replay: gossip-host sim --store done-ledger --level stormy --ops 30 --liveness-ops 0 --seed 0 --component {} --log",
+        "replay: gossip-host sim --store done-ledger --level stormy --ops 30 --liveness-ops 200 --seed 0 --options \
+         '{options}' --component {} --log",
         gossip_artifacts::BROKEN_PATH
     );
     assert!(out.contains(&replay), "{out}");

@@ -1,6 +1,8 @@
 //! The component stores' error type, and the decoding of the WIT error
 //! variants back into the exact native errors.
 
+use core::time::Duration;
+
 use gossip_persistence::{AsStoreError, PendingWriteId, StoreError, StoreKind};
 use thiserror::Error;
 
@@ -30,6 +32,43 @@ pub enum ComponentStoreError {
         operation: &'static str,
         /// Wasmtime's description of the trap.
         message: String,
+    },
+    /// A call ran past `RuntimeConfig::call_timeout` (a component that
+    /// loops, or one far too slow): it was interrupted and its instance
+    /// discarded like a trapped one.
+    #[error("{store} component did not answer `{operation}` within {after:?} (timed out; its instance was discarded)")]
+    TimedOut {
+        /// The store whose instance was interrupted.
+        store: StoreKind,
+        /// The WIT function that ran too long.
+        operation: &'static str,
+        /// The deadline it ran past.
+        after: Duration,
+    },
+    /// A write still pending `RuntimeConfig::write_timeout` after `wait`
+    /// began: it was never acknowledged, and its outcome is unknown.
+    #[error("{store} write {op_id} did not complete within {after:?} (timed out waiting for its outcome)")]
+    WriteTimedOut {
+        /// The store the write was submitted to.
+        store: StoreKind,
+        /// The write's id.
+        op_id: PendingWriteId,
+        /// How long `wait` waited.
+        after: Duration,
+    },
+    /// The component answered with more data than the contract allows the
+    /// call's reply to hold (a page longer than asked, an oversized string):
+    /// the host refused to copy it, and discarded the instance.
+    #[error(
+        "{store} component answered `{operation}` with more than the contract allows (over {allowed} bytes; wrong shape, its instance was discarded)"
+    )]
+    ReplyTooLarge {
+        /// The store that answered.
+        store: StoreKind,
+        /// The WIT function it answered.
+        operation: &'static str,
+        /// What the host would have allocated for the reply at most.
+        allowed: usize,
     },
     /// A write accepted by an instance that has since trapped or been reset:
     /// it was never acknowledged, and is lost.
@@ -76,6 +115,15 @@ pub enum ComponentStoreError {
         /// Wasmtime's description of the failure.
         message: String,
     },
+}
+
+impl ComponentStoreError {
+    /// Whether the call that failed discarded the store's instance (a trap,
+    /// a timed-out call, an oversized reply): waiters on it must learn that
+    /// their writes are gone.
+    pub const fn discarded_instance(&self) -> bool {
+        matches!(self, Self::Trap { .. } | Self::TimedOut { .. } | Self::ReplyTooLarge { .. })
+    }
 }
 
 impl AsStoreError for ComponentStoreError {

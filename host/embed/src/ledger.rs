@@ -20,6 +20,7 @@ use crate::flavor::DoneLedgerWrites;
 use crate::handle::{ComponentDoneLedgerHandle, ComponentHandle};
 use crate::lower::{self, DoneRow};
 use crate::paging::{check_page_len, collect_pages};
+use crate::reply;
 use crate::runtime::{Api, HostState, Recovery};
 use crate::shared::{Flavor, Live};
 use crate::store::ComponentDoneLedger;
@@ -108,7 +109,10 @@ impl DoneLedger for ComponentDoneLedger {
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let ovids: Vec<_> = ovid_hashes.iter().map(|o| convert::wit_digest(o.as_bytes())).collect();
         let keys = ovids.len() * 32;
+        let rows = ovids.len();
         let reply = self.shared.call_with_room(Class::Data, "batch-get", keys, move |live| {
+            // Exactly one row per key: a longer answer is refused unlifted.
+            live.expect_reply(reply::rows::<Option<wit::DoneRecord>>(rows, reply::DONE_ROW_STRINGS));
             ledger(&live.api).call_batch_get(&mut live.store, live.this, tenant, policy, &ovids)
         })?;
         let d = decoder("batch-get");
@@ -145,6 +149,7 @@ impl DoneLedger for ComponentDoneLedger {
         let policy = convert::wit_digest(policy_hash.as_bytes());
         let after = after.map(|h| convert::wit_digest(h.as_bytes()));
         let reply = self.shared.call(Class::Data, "list-done-hashes", move |live| {
+            live.expect_reply(reply::rows::<wit::Digest>(limit, 0));
             ledger(&live.api).call_list_done_hashes(&mut live.store, live.this, tenant, policy, after, limit as u32)
         })?;
         let d = decoder("list-done-hashes");
@@ -228,6 +233,7 @@ impl DoneLedgerInspect for ComponentDoneLedger {
         check_read_size(limit).map_err(StoreError::from)?;
         let after = after.map(convert::key);
         let reply = self.shared.call(Class::Data, "snapshot", move |live| {
+            live.expect_reply(reply::rows::<wit::DoneRecord>(limit, reply::DONE_ROW_STRINGS));
             ledger(&live.api).call_snapshot(&mut live.store, live.this, after, limit as u32)
         })?;
         let d = decoder("snapshot");

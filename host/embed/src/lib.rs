@@ -31,6 +31,7 @@ pub mod bindings {
 
 mod control;
 mod convert;
+mod deadline;
 mod decode;
 mod error;
 mod flavor;
@@ -38,6 +39,7 @@ mod handle;
 mod ledger;
 mod lower;
 mod paging;
+mod reply;
 mod runtime;
 mod shared;
 mod sink;
@@ -50,7 +52,8 @@ pub use error::{BoundaryError, ComponentStoreError, FieldError};
 pub use flavor::{DoneLedgerWrites, FindingsWrites, StoreFlavor};
 pub use handle::{ComponentDoneLedgerHandle, ComponentFindingsHandle, ComponentHandle};
 pub use runtime::{
-    Api, ComponentRuntime, DEFAULT_MEMORY_LIMIT, HostState, Instance, LoadError, Recovery, RuntimeConfig,
+    Api, ComponentRuntime, DEFAULT_CALL_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITE_TIMEOUT, HostState, Instance,
+    LoadError, Recovery, RuntimeConfig,
 };
 pub use store::{ComponentDoneLedger, ComponentFindingsSink, ComponentStore};
 

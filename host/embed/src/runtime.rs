@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use wasmtime::component::{Component, ComponentExportIndex, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store};
@@ -13,6 +15,19 @@ use crate::bindings::exports::gossip::persistence::{done_ledger, findings, hash_
 /// batch needs a few MiB; 256 MiB leaves room for large stores while a
 /// runaway guest still cannot take the host down.
 pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
+
+/// How long one call into an instance may run unless configured otherwise.
+/// The bundled store's largest calls (a 10,000-row batch, a 10,000-row page,
+/// a journal replay chunk) take milliseconds; ten seconds leaves a loaded
+/// machine three orders of magnitude of room while a component that loops
+/// forever still cannot hold a caller for long.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a `wait` may find its write still pending unless configured
+/// otherwise. Only a write whose store delays it (the testing interface's
+/// completion modes) legitimately stays pending, until someone releases it;
+/// thirty seconds is far beyond any release a test or simulation makes.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Table elements, tables, memories and core instances allowed per store
 /// instance: far above what a Rust guest needs (one table of a few hundred
@@ -53,11 +68,25 @@ pub struct RuntimeConfig {
     pub pooling_instances: Option<u32>,
     /// What a store does after a trap.
     pub recovery: Recovery,
+    /// How long one call into an instance may run. A call past it traps
+    /// (epoch interruption), its instance is discarded like a trapped one,
+    /// and the store reports `ComponentStoreError::TimedOut`.
+    pub call_timeout: Duration,
+    /// How long `wait` lets a write stay pending before it gives up with
+    /// `ComponentStoreError::WriteTimedOut` (the write's outcome is then
+    /// unknown: it was never acknowledged).
+    pub write_timeout: Duration,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { memory_limit: DEFAULT_MEMORY_LIMIT, pooling_instances: None, recovery: Recovery::default() }
+        Self {
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            pooling_instances: None,
+            recovery: Recovery::default(),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+        }
     }
 }
 
@@ -108,6 +137,20 @@ impl HostState {
     pub(crate) const fn memory_available(&self) -> usize {
         self.budget.memory_limit.saturating_sub(self.budget.memory_in_use)
     }
+
+    /// The instance's memory cap, in bytes.
+    pub(crate) const fn memory_limit(&self) -> usize {
+        self.budget.memory_limit
+    }
+
+    /// Whether the cap refused a growth since [`clear_refusal`](Self::clear_refusal).
+    pub(crate) const fn growth_refused(&self) -> bool {
+        self.budget.refused
+    }
+
+    pub(crate) const fn clear_refusal(&mut self) {
+        self.budget.refused = false;
+    }
 }
 
 /// Limits per instance, not per memory or table: wasmtime's `StoreLimits`
@@ -116,12 +159,15 @@ impl HostState {
 pub(crate) struct Budget {
     memory_limit: usize,
     memory_in_use: usize,
+    /// Whether a growth was refused since the flag was last cleared (each
+    /// call clears it): a trap right after one is a guest out of memory.
+    refused: bool,
 }
 
 impl Budget {
     /// A budget of `memory_limit` bytes of linear memory, none used yet.
     pub(crate) const fn new(memory_limit: usize) -> Self {
-        Self { memory_limit, memory_in_use: 0 }
+        Self { memory_limit, memory_in_use: 0, refused: false }
     }
 }
 
@@ -129,6 +175,7 @@ impl ResourceLimiter for Budget {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         let grown = self.memory_in_use.saturating_sub(current).saturating_add(desired);
         if grown > self.memory_limit {
+            self.refused = true;
             return Ok(false);
         }
         self.memory_in_use = grown;
@@ -193,6 +240,9 @@ pub(crate) fn fresh_seed() -> u64 {
 
 struct RuntimeInner {
     name: String,
+    /// Calls that ran past their deadline, over every instance: a
+    /// certifier stops calling a component that has stopped answering.
+    timeouts: AtomicU64,
     component: Component,
     pre: wasmtime::component::InstancePre<HostState>,
     indices: Indices,
@@ -244,6 +294,8 @@ impl ComponentRuntime {
         // No async or concurrent component-model features: the stores make
         // plain synchronous calls, which are 2-3x cheaper without them.
         wasm.concurrency_support(false);
+        // Every call runs under a deadline (see `deadline`).
+        wasm.epoch_interruption(true);
         if let Some(instances) = config.pooling_instances {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(instances)
@@ -254,6 +306,8 @@ impl ComponentRuntime {
             wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&wasm).map_err(|e| LoadError::Engine(describe(&e)))?;
+        crate::deadline::start_ticker(&engine)
+            .map_err(|e| LoadError::Engine(format!("cannot start the call-deadline ticker: {e}")))?;
         let component = Component::new(&engine, bytes)
             .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
         let linker = Linker::<HostState>::new(&engine);
@@ -275,7 +329,14 @@ impl ComponentRuntime {
                 message: "no done-ledger.batch-upsert export".to_owned(),
             })?;
         Ok(Self {
-            inner: Arc::new(RuntimeInner { name: name.to_owned(), component, pre, indices, batch_upsert }),
+            inner: Arc::new(RuntimeInner {
+                name: name.to_owned(),
+                timeouts: AtomicU64::new(0),
+                component,
+                pre,
+                indices,
+                batch_upsert,
+            }),
             config,
         })
     }
@@ -295,6 +356,17 @@ impl ComponentRuntime {
     /// pooling allocator a limit above the pool's slot size cannot be met.
     pub fn with_memory_limit(&self, memory_limit: usize) -> Self {
         Self { inner: Arc::clone(&self.inner), config: RuntimeConfig { memory_limit, ..self.config } }
+    }
+
+    /// Calls into this component that ran past `call_timeout`, and waits
+    /// whose write stayed pending past `write_timeout`, over every store made
+    /// from it (and every runtime sharing its compilation).
+    pub fn timeouts(&self) -> u64 {
+        self.inner.timeouts.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_timeout(&self) {
+        self.inner.timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The component's imports, as `name` strings; empty for this
@@ -322,6 +394,11 @@ impl ComponentRuntime {
         let budget = Budget::new(self.config.memory_limit);
         let mut store = Store::new(self.inner.pre.engine(), HostState { budget });
         store.limiter(|state| &mut state.budget);
+        // Instantiation and the calls below run under one call's deadline;
+        // each later call sets its own (`Slot::call`).
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(crate::deadline::ticks(self.config.call_timeout));
+        store.set_hostcall_fuel(crate::reply::SMALL_REPLY);
         let instance = self.inner.pre.instantiate(&mut store)?;
         let indices = &self.inner.indices;
         if let Some(seeding) = &indices.hash_seed {

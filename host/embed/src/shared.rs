@@ -13,6 +13,7 @@
 
 use std::cell::Cell;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use gossip_exec::{Class, Combiner};
 use gossip_persistence::{PendingWriteId, StoreError, StoreKind};
@@ -22,10 +23,14 @@ use crate::ComponentStoreError;
 use crate::bindings::exports::gossip::persistence::types::StoreError as WitError;
 use crate::flavor::StoreFlavor;
 use crate::runtime::{Api, ComponentRuntime, HostState, Instance, Recovery, describe};
+use crate::{deadline, reply};
 
 /// Requests queued without taking the combiner's lock; beyond this a caller
 /// serves the queue itself. Far above the thread counts the host sees.
 const QUEUE_CAPACITY: usize = 64;
+
+/// A wasm page: an instance with less room than this cannot grow at all.
+const WASM_PAGE: usize = 64 << 10;
 
 thread_local! {
     /// Set while this thread runs a request on an instance: a store call from
@@ -85,6 +90,14 @@ pub(crate) struct Live {
     pub(crate) instance: wasmtime::component::Instance,
     pub(crate) this: ResourceAny,
     pub(crate) controller: Option<ResourceAny>,
+}
+
+impl Live {
+    /// Allows this call's reply to make the host allocate up to `bytes`
+    /// (see `reply`); set inside the call's closure, reset by every call.
+    pub(crate) fn expect_reply(&mut self, bytes: usize) {
+        self.store.set_hostcall_fuel(bytes);
+    }
 }
 
 /// Where the store's instance stands.
@@ -205,11 +218,43 @@ impl<F: Flavor> Slot<F> {
             return Err(StoreError::StateLost { store: F::KIND }.into());
         };
         let _scope = RequestScope::enter();
-        f(live).map_err(|error| {
-            let next = if self.journal.is_some() { State::Rebuild } else { State::Lost };
-            self.replace(next);
-            ComponentStoreError::Trap { store: F::KIND, operation, message: describe(&error) }
-        })
+        let timeout = self.runtime.config().call_timeout;
+        live.store.set_epoch_deadline(deadline::ticks(timeout));
+        live.store.set_hostcall_fuel(reply::SMALL_REPLY);
+        live.store.data_mut().clear_refusal();
+        match f(live) {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                let cause = Self::cause(live, operation, timeout, &error);
+                if matches!(cause, ComponentStoreError::TimedOut { .. }) {
+                    self.runtime.note_timeout();
+                }
+                let next = if self.journal.is_some() { State::Rebuild } else { State::Lost };
+                self.replace(next);
+                Err(cause)
+            }
+        }
+    }
+
+    /// Why a call failed, named for whoever reads the report: past its
+    /// deadline, an oversized reply, a trap at the memory cap, or another trap.
+    fn cause(live: &Live, operation: &'static str, timeout: Duration, error: &wasmtime::Error) -> ComponentStoreError {
+        let store = F::KIND;
+        if deadline::is_timeout(error) {
+            return ComponentStoreError::TimedOut { store, operation, after: timeout };
+        }
+        if reply::is_oversized(error) {
+            return ComponentStoreError::ReplyTooLarge { store, operation, allowed: live.store.hostcall_fuel() };
+        }
+        let mut message = describe(error);
+        let state = live.store.data();
+        // A Rust guest whose allocation fails aborts (`unreachable`): say so
+        // when the cap refused a growth during the call, or the instance
+        // had grown to within a page of it.
+        if state.growth_refused() || state.memory_available() < WASM_PAGE {
+            message.push_str(&format!(" (out of memory: at its memory cap of {} MiB)", state.memory_limit() >> 20));
+        }
+        ComponentStoreError::Trap { store, operation, message }
     }
 
     /// The host's id for a guest's operation id of the current instance.
@@ -322,7 +367,7 @@ impl<F: Flavor> Shared<F> {
             Ok(Called { result, generation: slot.generation })
         });
         let called = called.unwrap_or_else(|error| Called { result: Err(error), generation: u64::MAX });
-        if matches!(called.result, Err(ComponentStoreError::Trap { .. })) {
+        if called.result.as_ref().is_err_and(ComponentStoreError::discarded_instance) {
             // Waiters on the lost instance must learn that their write is gone.
             self.wake();
         }
@@ -374,6 +419,8 @@ impl<F: Flavor> Shared<F> {
         write: ResourceAny,
         mut entry: Option<F::Entry>,
     ) -> Result<(Outcome<F>, Option<usize>), ComponentStoreError> {
+        let timeout = self.runtime.config().write_timeout;
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             // Read before polling: a write finished after this poll bumps the
             // epoch past `seen`, so the sleep below cannot miss it.
@@ -403,11 +450,26 @@ impl<F: Flavor> Shared<F> {
                     entry = kept;
                     let mut epoch = self.epoch();
                     while *epoch == seen {
-                        epoch = self.written.wait(epoch).unwrap_or_else(PoisonError::into_inner);
+                        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                        if left == Some(Duration::ZERO) {
+                            drop(epoch);
+                            // Never acknowledged, so nothing is journaled; the
+                            // guest's write resource is released like an
+                            // unwaited handle's.
+                            self.discard(generation, write);
+                            self.runtime.note_timeout();
+                            return Err(ComponentStoreError::WriteTimedOut { store: F::KIND, op_id, after: timeout });
+                        }
+                        epoch = match left {
+                            Some(left) => {
+                                self.written.wait_timeout(epoch, left).unwrap_or_else(PoisonError::into_inner).0
+                            }
+                            None => self.written.wait(epoch).unwrap_or_else(PoisonError::into_inner),
+                        };
                     }
                 }
                 Err(error) => {
-                    if matches!(error, ComponentStoreError::Trap { .. }) {
+                    if error.discarded_instance() {
                         self.wake();
                     }
                     return Err(error);

@@ -22,6 +22,7 @@ use crate::error::ComponentStoreError;
 use crate::flavor::FindingsWrites;
 use crate::handle::{ComponentFindingsHandle, ComponentHandle};
 use crate::paging::{check_page_len, collect_pages};
+use crate::reply;
 use crate::runtime::{Api, HostState, Recovery};
 use crate::shared::{Flavor, Live};
 use crate::store::ComponentFindingsSink;
@@ -167,15 +168,20 @@ impl ComponentFindingsSink {
     }
 
     /// One page of a findings layer: `call` runs the guest's paged snapshot.
+    /// `strings` bounds the string bytes one row may carry (see `reply`).
     fn page<W: Send + 'static, T>(
         &self,
         operation: &'static str,
         limit: usize,
+        strings: usize,
         call: impl FnOnce(&mut Live, u32) -> wasmtime::Result<Result<Vec<W>, wit::StoreError>> + Send + 'static,
         decode: impl Fn(&Decoder, &W) -> Result<T, ComponentStoreError>,
     ) -> Result<Vec<T>, ComponentStoreError> {
         check_read_size(limit).map_err(StoreError::from)?;
-        let reply = self.shared.call(Class::Data, operation, move |live| call(live, limit as u32))?;
+        let reply = self.shared.call(Class::Data, operation, move |live| {
+            live.expect_reply(reply::rows::<W>(limit, strings));
+            call(live, limit as u32)
+        })?;
         let d = decoder(operation);
         let page = reply.map_err(|e| d.error(e))?;
         check_page_len(&d, page.len(), limit)?;
@@ -292,6 +298,7 @@ impl FindingsInspect for ComponentFindingsSink {
         self.page(
             "findings-snapshot",
             limit,
+            0,
             move |live, limit| sink(&live.api).call_findings_snapshot(&mut live.store, live.this, after, limit),
             |_, r| Ok(Decoder::finding(r)),
         )
@@ -307,6 +314,7 @@ impl FindingsInspect for ComponentFindingsSink {
         self.page(
             "occurrences-snapshot",
             limit,
+            0,
             move |live, limit| sink(&live.api).call_occurrences_snapshot(&mut live.store, live.this, after, limit),
             |d, r| d.occurrence(r),
         )
@@ -322,6 +330,7 @@ impl FindingsInspect for ComponentFindingsSink {
         self.page(
             "observations-snapshot",
             limit,
+            reply::OBSERVATION_STRINGS,
             move |live, limit| sink(&live.api).call_observations_snapshot(&mut live.store, live.this, after, limit),
             |d, r| d.observation(r),
         )

@@ -92,6 +92,15 @@ pub trait Backend: Send + Sync {
     fn new_bounded_ledger(&self) -> Option<anyhow::Result<Self::Ledger>> {
         None
     }
+
+    /// Why the suite should stop calling this backend, once it has stopped
+    /// answering (e.g. a component call or write that ran past its
+    /// deadline): every later check is then reported as failed and not run,
+    /// so certifying a backend that hangs ends in bounded time. `None` (the
+    /// default) while it answers.
+    fn unresponsive(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The reference stores of this workspace.

@@ -304,8 +304,7 @@ fn the_simulation_refuses_a_backend_without_testing() {
     assert_eq!(require_testing(&backend), Err(TestingUnsupported { backend: "no-testing".to_owned() }));
     assert_eq!(require_testing(&NativeBackend), Ok(()));
     for store in [SimStore::DoneLedger, SimStore::Findings] {
-        let spec =
-            SimRunSpec { store, level: FaultLevel::Stormy, mode: SimMode::Run { safety_ops: 10, liveness_ops: 0 } };
+        let spec = SimRunSpec::new(store, FaultLevel::Stormy, SimMode::Run { safety_ops: 10, liveness_ops: 0 });
         let error = spec.run_seed(&backend, 1, false).expect_err("the simulation must refuse");
         assert!(error.downcast_ref::<TestingUnsupported>().is_some(), "{error:#}");
         assert!(spec.run_seed(&NativeBackend, 1, false).is_ok());

@@ -3,7 +3,7 @@
 //! report the invariant that bug breaks. The same wrappers without a bug
 //! must pass, so the reports come from the bugs and not from the wrappers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +20,7 @@ use gossip_persistence::{
 };
 use gossip_suite::sim::done_ledger::{DoneLedgerSim, DoneLedgerSimReport};
 use gossip_suite::sim::findings::{FindingsSim, FindingsSimReport};
-use gossip_suite::sim::{EventKind, FaultLevel, SimReport};
+use gossip_suite::sim::{EventKind, FaultLevel, FaultModel, SimReport};
 
 type Error = StoreError;
 
@@ -133,6 +133,28 @@ enum LedgerBug {
     BytesFromIncoming,
     /// A delayed write is visible to reads before its release.
     LeakyDelayedWrite,
+    /// A rollback bug that only shows once the store has failed many
+    /// commits: a committed write to a key whose previous commit failed
+    /// overwrites the durable row with the incoming record instead of
+    /// merging. Catching it takes many successful commits under faults.
+    LostMergeAfterFailedCommits,
+    /// After some commits the store fails every commit as if a fault were
+    /// injected; only the liveness phase, which arms none, can tell.
+    StopsCommitting,
+}
+
+/// Failed commits before `LostMergeAfterFailedCommits` shows.
+const FAILED_COMMITS_BEFORE_LOST_MERGE: usize = 64;
+/// Commits before `StopsCommitting` stops.
+const COMMITS_BEFORE_STOPPING: usize = 100;
+
+/// What the bugs that depend on a write's history count.
+#[derive(Default)]
+struct History {
+    commits: usize,
+    failed_commits: usize,
+    /// Keys whose last commit attempt failed.
+    failed_keys: HashSet<DoneLedgerKey>,
 }
 
 /// The native ledger behind a corrupting read view.
@@ -142,11 +164,12 @@ struct BuggyLedger {
     bug: Option<LedgerBug>,
     /// Per key: the bytes a wrong merge would have stored, or a leaked row.
     shadow: Arc<Mutex<HashMap<DoneLedgerKey, DoneLedgerRecord>>>,
+    history: Arc<Mutex<History>>,
 }
 
 impl BuggyLedger {
     fn new(bug: Option<LedgerBug>) -> Self {
-        Self { inner: InMemoryDoneLedger::new(), bug, shadow: Arc::default() }
+        Self { inner: InMemoryDoneLedger::new(), bug, shadow: Arc::default(), history: Arc::default() }
     }
 
     fn view(&self, key: &DoneLedgerKey, durable: Option<DoneLedgerRecord>) -> Option<DoneLedgerRecord> {
@@ -164,6 +187,7 @@ impl BuggyLedger {
                 .unwrap(),
             ),
             (Some(LedgerBug::LeakyDelayedWrite), Some(leaked), None) => Some(leaked.clone()),
+            (Some(LedgerBug::LostMergeAfterFailedCommits), Some(overwritten), Some(_)) => Some(overwritten.clone()),
             (_, _, durable) => durable,
         }
     }
@@ -177,7 +201,28 @@ struct LedgerWrite {
 
 impl Planted<DoneLedgerCommitReceipt> for LedgerWrite {
     fn after_wait(self, result: Result<DoneLedgerCommitReceipt, Error>) -> Result<DoneLedgerCommitReceipt, Error> {
-        let receipt = result?;
+        let mut history = self.ledger.history.lock().unwrap();
+        let receipt = match result {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                history.failed_commits += 1;
+                history.failed_keys.extend(self.records.iter().map(|r| *r.key()));
+                return Err(e);
+            }
+        };
+        history.commits += 1;
+        if self.ledger.bug == Some(LedgerBug::LostMergeAfterFailedCommits) {
+            let lost = history.failed_commits >= FAILED_COMMITS_BEFORE_LOST_MERGE;
+            let mut shadow = self.ledger.shadow.lock().unwrap();
+            for r in &self.records {
+                if history.failed_keys.remove(r.key()) && lost {
+                    shadow.insert(*r.key(), r.clone());
+                } else {
+                    shadow.remove(r.key());
+                }
+            }
+        }
+        drop(history);
         if self.ledger.bug == Some(LedgerBug::BytesFromIncoming) {
             let mut shadow = self.ledger.shadow.lock().unwrap();
             for r in self.records {
@@ -207,6 +252,12 @@ impl DoneLedger for BuggyLedger {
     }
 
     fn batch_upsert(&self, records: &[DoneLedgerRecord]) -> Result<Self::CommitHandle, Error> {
+        if self.bug == Some(LedgerBug::StopsCommitting)
+            && self.history.lock().unwrap().commits >= COMMITS_BEFORE_STOPPING
+        {
+            // The store fails the write for real, as an injected fault would.
+            self.inner.fail_next_commits(1)?;
+        }
         let inner = self.inner.batch_upsert(records)?;
         if self.bug == Some(LedgerBug::LeakyDelayedWrite)
             && self.inner.pending_ids()?.contains(&TrackedHandle::operation_id(&inner))
@@ -254,6 +305,40 @@ fn leaky_delayed_write_is_caught_as_i4_and_i7() {
         &ledger_run(3, FaultLevel::Stormy, Some(LedgerBug::LeakyDelayedWrite)),
         &["I4 SubmitRollback", "I7 ReadConsistency"],
     );
+}
+
+/// Only a run that keeps committing under faults catches this one: the
+/// bounded model commits thousands of writes after the store's 64th failed
+/// commit, the reference model almost none, and it passes the same seed.
+#[test]
+fn lost_merge_after_failed_commits_needs_commits_under_faults() {
+    let run = |model| {
+        DoneLedgerSim::with_model(
+            5,
+            FaultLevel::Stormy,
+            model,
+            BuggyLedger::new(Some(LedgerBug::LostMergeAfterFailedCommits)),
+        )
+        .run(5_000, 200)
+    };
+    let bounded = run(FaultModel::Bounded);
+    assert_caught(&bounded, &["I6 LatticeConvergence", "I7 ReadConsistency"]);
+    assert_clean(&run(FaultModel::Reference));
+    // The same wrapper without the bug passes the bounded run.
+    assert_clean(&DoneLedgerSim::new(5, FaultLevel::Stormy, BuggyLedger::new(None)).run(5_000, 200));
+}
+
+/// A store that stops committing while reporting injected faults passes
+/// every per-step check; the liveness phase, which arms no fault, fails it.
+#[test]
+fn a_store_that_stops_committing_is_caught_by_the_liveness_phase() {
+    let run = |liveness| {
+        DoneLedgerSim::new(3, FaultLevel::Stormy, BuggyLedger::new(Some(LedgerBug::StopsCommitting)))
+            .run(1_000, liveness)
+    };
+    assert_clean(&run(0));
+    let report = run(200);
+    assert!(report.violations.iter().any(|v| v.to_string().contains("fault-free phase")), "{:?}", report.failure());
 }
 
 // ------------------------------------------------------------------ findings
@@ -389,7 +474,13 @@ delegate_control!(BuggySink);
 
 #[test]
 fn sink_keeping_an_orphan_is_caught_as_f1() {
-    let report = sink_run(3, FaultLevel::SunnyDay, Some(SinkBug::KeepsOrphans));
+    // Each seed draws its own key universe; a small one makes every parent
+    // durable early, so no orphan is ever refused. A few seeds cover both.
+    let mut reports = (3..8).map(|seed| sink_run(seed, FaultLevel::SunnyDay, Some(SinkBug::KeepsOrphans)));
+    let mut report = reports.next().unwrap();
+    for other in reports {
+        report.violations.extend(other.violations);
+    }
     assert_caught(&report, &["F1 NoOrphans", "F6 OutcomeAgreement", "F4 ReadConsistency"]);
 }
 

@@ -6,7 +6,7 @@ use gossip_persistence::{InMemoryDoneLedger, InMemoryFindingsSink};
 use gossip_suite::sim::FaultLevel;
 use gossip_suite::sim::done_ledger::DoneLedgerPlugin;
 use gossip_suite::sim::findings::FindingsPlugin;
-use gossip_suite::sim::sweep::{SimMode, SimStore};
+use gossip_suite::sim::sweep::{DEFAULT_LIVENESS_OPS, SimMode, SimStore};
 
 mod common;
 
@@ -16,8 +16,9 @@ use common::sim::{
     assert_deterministic,
 };
 
-const fn safety_only(safety_ops: usize) -> SimMode {
-    SimMode::Run { safety_ops, liveness_ops: 0 }
+/// `safety_ops` faulty ops, then the default fault-free liveness phase.
+const fn with_liveness(safety_ops: usize) -> SimMode {
+    SimMode::Run { safety_ops, liveness_ops: DEFAULT_LIVENESS_OPS }
 }
 
 const SWIZZLE_CLOG: SimMode = SimMode::SwizzleClog { batches: SWIZZLE_BATCHES };
@@ -25,7 +26,7 @@ const SWIZZLE_CLOG: SimMode = SimMode::SwizzleClog { batches: SWIZZLE_BATCHES };
 #[test]
 fn sunny_day_runs_are_clean() {
     for store in STORES {
-        let sweep = StoreSweep::run(store, FaultLevel::SunnyDay, safety_only(SUNNY_DAY_OPS), 1);
+        let sweep = StoreSweep::run(store, FaultLevel::SunnyDay, with_liveness(SUNNY_DAY_OPS), 1);
         assert!(sweep.assert_clean().count("UpsertCommitted") > 0, "{sweep}");
     }
 }
@@ -35,7 +36,7 @@ fn sunny_day_runs_are_clean() {
 #[test]
 fn stormy_sweeps_are_clean_and_reach_every_event_kind() {
     for store in STORES {
-        let sweep = StoreSweep::run(store, FaultLevel::Stormy, safety_only(STORMY_SWEEP_OPS), STORMY_SWEEP_SEEDS);
+        let sweep = StoreSweep::run(store, FaultLevel::Stormy, with_liveness(STORMY_SWEEP_OPS), STORMY_SWEEP_SEEDS);
         assert_eq!(sweep.assert_clean().missing_kinds(), Vec::<&str>::new(), "{sweep}");
         eprintln!("{sweep}");
     }
@@ -76,7 +77,7 @@ fn two_runs_of_one_seed_produce_identical_event_logs() {
 #[test]
 fn radioactive_smoke() {
     for store in STORES {
-        let mode = safety_only(RADIOACTIVE_SMOKE_OPS);
+        let mode = with_liveness(RADIOACTIVE_SMOKE_OPS);
         StoreSweep::run(store, FaultLevel::Radioactive, mode, RADIOACTIVE_SMOKE_SEEDS).assert_clean();
     }
 }
@@ -88,7 +89,7 @@ fn radioactive_sweeps() {
         let sweep = StoreSweep::run(
             store,
             FaultLevel::Radioactive,
-            safety_only(RADIOACTIVE_SWEEP_OPS),
+            with_liveness(RADIOACTIVE_SWEEP_OPS),
             RADIOACTIVE_SWEEP_SEEDS,
         );
         eprintln!("{}", sweep.assert_clean());

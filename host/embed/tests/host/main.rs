@@ -5,6 +5,7 @@ mod boundary;
 mod concurrency;
 mod conformance;
 mod cross_thread;
+mod deadlines;
 mod differential;
 mod no_data_loss;
 mod node_scenario;

@@ -19,11 +19,14 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::PersistenceSim;
-use super::context::{FaultConfig, FaultLevel, SimContext, should_inject};
+use super::context::{FaultConfig, FaultLevel, FaultModel, SimContext, should_inject};
+use super::coverage::Coverage;
 use super::events::{ReceiptText, Settlement, SimEvent, SimEventKind, StoreOutcome};
 use super::ops::{Draw, OpMix, SimOp};
 use super::pending::{self, BackendViolation, PendingWrites, ReleasedAll, ReleasedOne};
 use super::report::{EventLog, LogEntry, SimReport};
+use super::swarm::{Completion, SimOptions};
+use super::tally::{FaultDebt, RunTally};
 
 /// The first ops of a run are fault-free, so every run starts with some
 /// committed state for the faults to act on.
@@ -94,8 +97,9 @@ pub trait StorePlugin<S: StoreControl>: Sized {
     /// always possible.
     const LIVENESS_MIX: OpMix<Self::Draw>;
 
-    /// The plug-in's fixed cast, drawn first from a fresh run's PRNG.
-    fn new(rng: &mut ChaCha8Rng) -> Self;
+    /// The plug-in's fixed cast, drawn first from a fresh run's PRNG, for
+    /// a run with `options` (its batch sizes, key universe and replays).
+    fn new(rng: &mut ChaCha8Rng, options: &SimOptions) -> Self;
     /// A store op of kind `what`, or `None` when there is none to draw now.
     fn draw(&mut self, what: Self::Draw, rng: &mut ChaCha8Rng) -> Option<Self::Op>;
     /// Write `idx` of a swizzle-clog run, which draws nothing.
@@ -157,6 +161,9 @@ pub trait StorePlugin<S: StoreControl>: Sized {
     fn final_checks(&mut self, store: &S) -> Vec<Self::Violation>;
     /// The oracle's durable rows, for the log's last line.
     fn rows(&self) -> impl fmt::Display;
+    /// Adds the store's own coverage figures (keys, merges, conflicts,
+    /// orphans) to `coverage`.
+    fn coverage(&self, coverage: &mut Coverage);
     /// The kinds `event` adds to the histogram besides its own, with how
     /// many of each (0 adds nothing).
     fn extra_kinds(
@@ -184,8 +191,9 @@ struct Held<W, H> {
 /// A simulation of store `S` through plug-in `P`.
 pub struct Sim<P: StorePlugin<S>, S: StoreControl> {
     context: SimContext,
-    level: FaultLevel,
+    options: SimOptions,
     faults: FaultConfig,
+    tally: RunTally,
     store: S,
     plugin: P,
     pending: PendingWrites<Held<P::Write, P::Handle>>,
@@ -197,22 +205,53 @@ pub struct Sim<P: StorePlugin<S>, S: StoreControl> {
 }
 
 impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
-    /// A simulation of `store`, which must be fresh (empty, auto-complete on).
+    /// A simulation of `store`, which must be fresh (empty, auto-complete
+    /// on), under the default (bounded) fault model with the options `seed`
+    /// draws for `level`.
     pub fn new(seed: u64, level: FaultLevel, store: S) -> Self {
+        Self::with_model(seed, level, FaultModel::Bounded, store)
+    }
+
+    /// A simulation of `store` under `model` with the options `seed` draws.
+    pub fn with_model(seed: u64, level: FaultLevel, model: FaultModel, store: S) -> Self {
+        Self::with_options(seed, SimOptions::for_seed(seed, level, model), store)
+    }
+
+    /// A simulation of `store` with explicit `options` (a printed options
+    /// line read back): with the same seed it replays the run exactly.
+    pub fn with_options(seed: u64, options: SimOptions, store: S) -> Self {
         let mut context = SimContext::new(seed);
         // The plug-in's cast is drawn first: it is the first thing every run consumes.
-        let plugin = P::new(context.rng());
+        let plugin = P::new(context.rng(), &options);
+        let mut log = EventLog::default();
+        log.push(LogEntry::Note(format!("options {options}")));
         Self {
             context,
-            level,
-            faults: FaultConfig::for_level(level),
+            options,
+            faults: options.faults(),
+            tally: RunTally::default(),
             store,
             plugin,
             pending: PendingWrites::default(),
             ops_executed: 0,
             carried: Vec::new(),
-            log: EventLog::default(),
+            log,
         }
+    }
+
+    /// The run's options: its fault model, rates and swarm choices.
+    pub const fn options(&self) -> &SimOptions {
+        &self.options
+    }
+
+    /// Armed faults no write has used up yet.
+    pub const fn fault_debt(&self) -> FaultDebt {
+        self.tally.debt
+    }
+
+    /// The coverage figures so far (the store's own are added at the end).
+    pub const fn coverage(&self) -> &Coverage {
+        &self.tally.coverage
     }
 
     /// The store under test.
@@ -251,7 +290,7 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
 
     /// The run's fault level.
     pub const fn level(&self) -> FaultLevel {
-        self.level
+        self.options.level
     }
 
     /// Writes the store delayed and no release has settled yet.
@@ -267,17 +306,26 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
 
     // ---- run schedules ----
 
-    /// `safety_ops` random ops (faults after the warm-up), then auto-complete
-    /// on, drain, `liveness_ops` fault-free ops, drain, and the end-of-run checks.
+    /// `safety_ops` random ops (faults after the warm-up; every write held
+    /// when the options say so), then auto-complete on, drain,
+    /// `liveness_ops` fault-free ops, drain, the liveness checks and the
+    /// end-of-run checks.
     pub fn run(mut self, safety_ops: usize, liveness_ops: usize) -> Report<P, S> {
         let mut counts = Counts::new();
         let mut violations = Vec::new();
+        if self.options.completion == Completion::Held && safety_ops > 0 {
+            self.set_auto_complete(false, &mut violations);
+        }
         for i in 0..safety_ops {
             let op = self.generate_random_op(i < WARMUP_OPS);
             self.run_step(op, &mut counts, &mut violations);
         }
         self.set_auto_complete(true, &mut violations);
         self.drain_all_pending(&mut counts, &mut violations);
+        // Faults armed in the safety phase may still fail this many writes;
+        // once they are used up, every fault-free write must commit.
+        let owed = self.tally.debt.failures();
+        let failed_before = self.tally.coverage.upserts_failed();
         for _ in 0..liveness_ops {
             let op = self.generate_liveness_op();
             self.run_step(op, &mut counts, &mut violations);
@@ -285,7 +333,35 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
         if !self.pending.is_empty() {
             self.drain_all_pending(&mut counts, &mut violations);
         }
+        let failed = self.tally.coverage.upserts_failed() - failed_before;
+        if liveness_ops > 0 {
+            self.check_liveness(owed, failed, &mut violations);
+        }
         self.report(counts, violations)
+    }
+
+    /// After the fault-free phase: no write is still pending, and no more
+    /// writes failed than faults were left armed.
+    fn check_liveness(&mut self, owed: usize, failed: usize, violations: &mut Vec<P::Violation>) {
+        let mut found = Vec::new();
+        match self.store.pending_ids() {
+            Ok(ids) if !ids.is_empty() => found.push(P::Violation::backend(
+                "liveness",
+                &format!("{} writes still pending after the final release-all", ids.len()),
+            )),
+            Ok(_) => {}
+            Err(e) => found.push(P::Violation::backend("pending_ids", &e)),
+        }
+        if failed > owed {
+            found.push(P::Violation::backend(
+                "liveness",
+                &format!("{failed} writes failed in the fault-free phase with only {owed} faults left armed"),
+            ));
+        }
+        for v in &found {
+            self.log.push(LogEntry::Violation(v.clone()));
+        }
+        violations.extend(found);
     }
 
     /// FoundationDB's swizzle-clog: delay every write, then release them in a
@@ -382,9 +458,13 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
         let note = format!("end ops={} converged={converged} rows={}", self.ops_executed, self.plugin.rows());
         self.log.push(LogEntry::Note(note));
         violations.extend(end);
+        let mut coverage = self.tally.coverage;
+        self.plugin.coverage(&mut coverage);
         SimReport {
             seed: self.context.seed(),
-            level: self.level,
+            level: self.options.level,
+            options: self.options,
+            coverage,
             ops_executed: self.ops_executed,
             violations,
             event_counts: counts,
@@ -397,14 +477,19 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
 
     /// A weighted random op from the plug-in's mix; faults (inject ops and
     /// the per-write PPM draws) only when the level has them and the warm-up
-    /// does not suppress them.
+    /// does not suppress them. The reference model draws the per-write
+    /// faults after every other op, the bounded one only after a write.
     pub fn generate_random_op(&mut self, suppress_faults: bool) -> SimOp<P::Op> {
         let faults_enabled = !suppress_faults && !self.faults.is_fault_free();
         let mix = if faults_enabled { P::FAULTY_MIX } else { P::CALM_MIX };
         for _ in 0..MAX_OP_RETRIES {
             let roll = self.context.rng().random_range(0u32..100);
             if let Some(op) = self.draw(mix.pick(roll)) {
-                if faults_enabled && !op.is_fault_injection() {
+                let arms = match self.options.model {
+                    FaultModel::Reference => !op.is_fault_injection(),
+                    FaultModel::Bounded => matches!(&op, SimOp::Store(o) if matches!(P::split(o), StoreOp::Write(_))),
+                };
+                if faults_enabled && arms {
                     self.arm_faults();
                 }
                 return op;
@@ -419,30 +504,51 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
         self.draw(P::LIVENESS_MIX.pick(roll)).expect("liveness ops are always possible")
     }
 
+    /// The op `draw` asks for, or `None` when it is not possible now: a
+    /// release the seed's options leave out, or a fault with no room under
+    /// the cap (an inject op arms at most the room left).
     fn draw(&mut self, draw: Draw<P::Draw>) -> Option<SimOp<P::Op>> {
+        let releases = self.options.releases;
+        let debt = self.tally.debt;
+        let room = |outstanding: usize, max: usize| Some(max.min(self.options.room(outstanding))).filter(|n| *n > 0);
         let rng = self.context.rng();
         Some(match draw {
             Draw::Store(what) => SimOp::Store(self.plugin.draw(what, rng)?),
-            Draw::ReleaseOldest => (!self.pending.is_empty()).then_some(SimOp::ReleaseOldest)?,
-            Draw::ReleaseNewest => SimOp::ReleaseNewest,
-            Draw::ReleaseSpecific => SimOp::ReleaseSpecific { op_id: self.pending.draw_release_target(rng) },
-            Draw::ReleaseAll => SimOp::ReleaseAll { order: pending::random_order(rng) },
-            Draw::InjectSubmitFailure { max } => SimOp::InjectSubmitFailure { count: rng.random_range(1..=max) },
-            Draw::InjectCommitFailure { max } => SimOp::InjectCommitFailure { count: rng.random_range(1..=max) },
-            Draw::InjectDelay { max } => SimOp::InjectDelay { count: rng.random_range(1..=max) },
+            Draw::ReleaseOldest => (releases.oldest && !self.pending.is_empty()).then_some(SimOp::ReleaseOldest)?,
+            Draw::ReleaseNewest => releases.newest.then_some(SimOp::ReleaseNewest)?,
+            Draw::ReleaseSpecific => {
+                releases.by_id.then_some(())?;
+                SimOp::ReleaseSpecific { op_id: self.pending.draw_release_target(rng) }
+            }
+            Draw::ReleaseAll => {
+                releases.all.then_some(())?;
+                SimOp::ReleaseAll { order: pending::random_order(rng) }
+            }
+            Draw::InjectSubmitFailure { max } => {
+                SimOp::InjectSubmitFailure { count: rng.random_range(1..=room(debt.submit, max)?) }
+            }
+            Draw::InjectCommitFailure { max } => {
+                SimOp::InjectCommitFailure { count: rng.random_range(1..=room(debt.commit, max)?) }
+            }
+            Draw::InjectDelay { max } => SimOp::InjectDelay { count: rng.random_range(1..=room(debt.delay, max)?) },
         })
     }
 
     /// Three independent PPM draws, in this order: submit, commit, delay.
+    /// Each draw is made whatever the debt, so the cap changes which faults
+    /// are armed but never the PRNG stream.
     fn arm_faults(&mut self) {
         let FaultConfig { submit_fail_ppm, commit_fail_ppm, delay_ppm } = self.faults;
-        if should_inject(self.context.rng(), submit_fail_ppm) {
+        if should_inject(self.context.rng(), submit_fail_ppm) && self.options.room(self.tally.debt.submit) > 0 {
+            self.tally.debt.submit += 1;
             self.control("fail_next_submissions", |s| s.fail_next_submissions(1));
         }
-        if should_inject(self.context.rng(), commit_fail_ppm) {
+        if should_inject(self.context.rng(), commit_fail_ppm) && self.options.room(self.tally.debt.commit) > 0 {
+            self.tally.debt.commit += 1;
             self.control("fail_next_commits", |s| s.fail_next_commits(1));
         }
-        if should_inject(self.context.rng(), delay_ppm) {
+        if should_inject(self.context.rng(), delay_ppm) && self.options.room(self.tally.debt.delay) > 0 {
+            self.tally.debt.delay += 1;
             self.control("delay_next_writes", |s| s.delay_next_writes(1));
         }
     }
@@ -459,6 +565,13 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
     /// Submits a write: a delayed one is held until a release, any other is
     /// waited on and settled at once.
     fn exec_write(&mut self, write: &P::Write, violations: &mut Vec<P::Violation>) -> PluginEvent<P, S> {
+        self.tally.submitted();
+        let event = self.submit_write(write, violations);
+        self.tally.settled(&event);
+        event
+    }
+
+    fn submit_write(&mut self, write: &P::Write, violations: &mut Vec<P::Violation>) -> PluginEvent<P, S> {
         let pre = self.plugin.before_submit(&self.store, write, violations);
         let handle = match P::submit(&self.store, write) {
             Ok(handle) => handle,
@@ -488,9 +601,12 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
         violations: &mut Vec<P::Violation>,
     ) -> PluginEvent<P, S> {
         let result = held.handle.wait();
-        self.plugin
+        let event = self
+            .plugin
             .settle(&self.store, op_id, &held.write, result, Stage::Released, deferred, violations)
-            .into_event(op_id, true)
+            .into_event(op_id, true);
+        self.tally.released(&event);
+        event
     }
 
     fn finish_released_one(
@@ -547,6 +663,13 @@ impl<P: StorePlugin<S>, S: StoreControl> Sim<P, S> {
         if let Err(e) = call(&self.store, count) {
             violations.push(P::Violation::backend(during, &e));
         }
+        let debt = &mut self.tally.debt;
+        let outstanding = match during {
+            "fail_next_submissions" => &mut debt.submit,
+            "fail_next_commits" => &mut debt.commit,
+            _ => &mut debt.delay,
+        };
+        *outstanding = outstanding.saturating_add(count);
         SimEvent::FaultConfigured
     }
 

@@ -12,6 +12,7 @@
 //! false with [`TestingUnsupported`]; call [`require_testing`] to ask first.
 
 pub mod context;
+pub mod coverage;
 pub mod done_ledger;
 pub mod engine;
 pub mod events;
@@ -20,13 +21,18 @@ pub mod findings;
 pub mod ops;
 pub mod pending;
 pub mod report;
+pub mod swarm;
 pub mod sweep;
+mod tally;
 
-pub use context::{FaultConfig, FaultLevel, PPM_MAX, SimContext, should_inject};
+pub use context::{FaultConfig, FaultLevel, FaultModel, PPM_MAX, SimContext, should_inject};
+pub use coverage::Coverage;
 pub use engine::{Sim, StorePlugin};
 pub use events::{SimEvent, SimEventKind};
 pub use ops::SimOp;
 pub use report::{EventKind, EventLog, LogEntry, SimReport, missing_kinds};
+pub use swarm::{Completion, ReleaseMix, SimOptions};
+pub use tally::FaultDebt;
 
 use crate::backend::Backend;
 

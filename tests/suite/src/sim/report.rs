@@ -5,6 +5,8 @@ use core::fmt;
 use std::collections::BTreeMap;
 
 use super::context::FaultLevel;
+use super::coverage::Coverage;
+use super::swarm::SimOptions;
 
 /// An event kind of one simulation: a closed set every sweep must reach.
 pub trait EventKind: Copy + Ord + fmt::Debug + Send + Sync + 'static {
@@ -106,6 +108,11 @@ impl<O: fmt::Display, E: fmt::Display, V: fmt::Display> EventLog<O, E, V> {
 pub struct SimReport<K: EventKind, V, O, E> {
     pub seed: u64,
     pub level: FaultLevel,
+    /// The options the run drew from its seed (or was given): with the
+    /// seed, they replay it.
+    pub options: SimOptions,
+    /// What the run exercised.
+    pub coverage: Coverage,
     pub ops_executed: usize,
     pub violations: Vec<V>,
     pub event_counts: BTreeMap<K, usize>,

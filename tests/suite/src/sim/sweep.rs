@@ -8,12 +8,18 @@ use std::time::{Duration, Instant};
 
 use gossip_persistence::StoreControl;
 
-use super::context::FaultLevel;
+use super::context::{FaultLevel, FaultModel};
+use super::coverage::Coverage;
 use super::done_ledger::DoneLedgerSim;
 use super::engine::{Sim, StorePlugin};
 use super::findings::FindingsSim;
 use super::report::{EventKind, SimReport, missing_kinds};
+use super::swarm::SimOptions;
 use crate::backend::Backend;
+
+/// Fault-free ops the CLI and the sweeps run after the faulty phase, so
+/// every run ends with its liveness checks.
+pub const DEFAULT_LIVENESS_OPS: usize = 200;
 
 /// Worker threads for a sweep: one per available core (4 if unknown).
 pub fn default_threads() -> usize {
@@ -87,6 +93,8 @@ pub struct SweepSummary<K: EventKind> {
     pub seeds: usize,
     pub ops: usize,
     pub event_counts: BTreeMap<K, usize>,
+    /// What the seeds exercised, summed.
+    pub coverage: Coverage,
     pub violations: usize,
     pub failures: Vec<SeedFailure>,
     pub elapsed: Duration,
@@ -104,6 +112,12 @@ impl<K: EventKind> SweepSummary<K> {
     pub fn ops_per_sec(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// What falls short of the coverage minimums (see [`coverage::shortfalls`](super::coverage::shortfalls)).
+    pub fn shortfalls(&self) -> Vec<String> {
+        let missing: Vec<&str> = self.missing_kinds().into_iter().map(K::name).collect();
+        super::coverage::shortfalls(&self.coverage, &missing)
+    }
 }
 
 impl<K: EventKind> fmt::Display for SweepSummary<K> {
@@ -117,6 +131,7 @@ impl<K: EventKind> fmt::Display for SweepSummary<K> {
             self.failures.len(),
             self.elapsed
         )?;
+        writeln!(f, "  coverage: {}", self.coverage)?;
         for (kind, n) in &self.event_counts {
             writeln!(f, "  {:<24} {n}", kind.name())?;
         }
@@ -131,6 +146,7 @@ impl<K: EventKind> fmt::Display for SweepSummary<K> {
 /// worker, so a sweep's memory does not grow with its seeds' logs.
 struct SeedTally<K> {
     ops: usize,
+    coverage: Coverage,
     violations: usize,
     counts: BTreeMap<K, usize>,
     failure: Option<String>,
@@ -151,6 +167,7 @@ where
         |seed| {
             runner(seed).map(|report| SeedTally {
                 ops: report.ops_executed,
+                coverage: report.coverage,
                 violations: report.violations.len(),
                 failure: report.failure(),
                 counts: report.event_counts,
@@ -162,6 +179,7 @@ where
         seeds: seeds.len(),
         ops: 0,
         event_counts: BTreeMap::new(),
+        coverage: Coverage::default(),
         violations: 0,
         failures: Vec::new(),
         elapsed: started.elapsed(),
@@ -170,6 +188,7 @@ where
         match result {
             Ok(tally) => {
                 summary.ops += tally.ops;
+                summary.coverage += tally.coverage;
                 summary.violations += tally.violations;
                 for (kind, n) in tally.counts {
                     *summary.event_counts.entry(kind).or_default() += n;
@@ -196,6 +215,17 @@ impl SimStore {
         match self {
             Self::DoneLedger => "done-ledger",
             Self::Findings => "findings",
+        }
+    }
+
+    /// The names of every event kind of the store's simulation.
+    pub fn kind_names(self) -> Vec<&'static str> {
+        fn names<K: EventKind>() -> Vec<&'static str> {
+            K::all().into_iter().map(K::name).collect()
+        }
+        match self {
+            Self::DoneLedger => names::<super::done_ledger::DoneLedgerSimEventKind>(),
+            Self::Findings => names::<super::findings::FindingsSimEventKind>(),
         }
     }
 }
@@ -227,7 +257,12 @@ pub enum SimMode {
 pub struct SimRunSpec {
     pub store: SimStore,
     pub level: FaultLevel,
+    /// How faults are armed.
+    pub model: FaultModel,
     pub mode: SimMode,
+    /// Options to run every seed with instead of the ones each seed draws
+    /// (a replay from a printed options line); their level and model win.
+    pub options: Option<SimOptions>,
 }
 
 /// One seed's outcome, the same shape for both stores. The rendered log is
@@ -235,6 +270,10 @@ pub struct SimRunSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedOutcome {
     pub seed: u64,
+    /// The options the seed ran with.
+    pub options: SimOptions,
+    /// What the seed exercised.
+    pub coverage: Coverage,
     pub ops: usize,
     pub violations: usize,
     pub counts: BTreeMap<&'static str, usize>,
@@ -254,6 +293,8 @@ impl SeedOutcome {
         let log = (keep_log || failure.is_some()).then(|| report.log.lines());
         Self {
             seed: report.seed,
+            options: report.options,
+            coverage: report.coverage,
             ops: report.ops_executed,
             violations: report.violations.len(),
             counts: report.named_counts(),
@@ -264,13 +305,33 @@ impl SeedOutcome {
 }
 
 impl SimRunSpec {
-    /// The command-line options this spec expands to (without a seed).
+    /// A spec with the default fault model and the options each seed draws.
+    pub const fn new(store: SimStore, level: FaultLevel, mode: SimMode) -> Self {
+        Self { store, level, model: FaultModel::Bounded, mode, options: None }
+    }
+
+    /// The same spec under `model`.
+    pub const fn with_model(self, model: FaultModel) -> Self {
+        Self { model, ..self }
+    }
+
+    /// The command-line options this spec expands to (without a seed or
+    /// its options line).
     pub fn options(&self) -> String {
         let mode = match self.mode {
             SimMode::Run { safety_ops, liveness_ops } => format!("--ops {safety_ops} --liveness-ops {liveness_ops}"),
             SimMode::SwizzleClog { batches } => format!("--swizzle-clog {batches}"),
         };
-        format!("--store {} --level {} {mode}", self.store.name(), self.level)
+        let model = match self.model {
+            FaultModel::Bounded => String::new(),
+            other => format!(" --fault-model {other}"),
+        };
+        format!("--store {} --level {}{model} {mode}", self.store.name(), self.level)
+    }
+
+    /// The options `seed` runs with.
+    pub fn seed_options(&self, seed: u64) -> SimOptions {
+        self.options.unwrap_or_else(|| SimOptions::for_seed(seed, self.level, self.model))
     }
 
     /// Runs one seed on a fresh store from `backend`; `keep_log` keeps the
@@ -278,9 +339,10 @@ impl SimRunSpec {
     /// test machinery is refused with [`TestingUnsupported`](crate::sim::TestingUnsupported)
     /// (downcast the error to tell).
     pub fn run_seed<B: Backend>(&self, backend: &B, seed: u64, keep_log: bool) -> anyhow::Result<SeedOutcome> {
+        let options = self.seed_options(seed);
         Ok(match self.store {
-            SimStore::DoneLedger => self.outcome(DoneLedgerSim::from_backend(backend, seed, self.level)?, keep_log),
-            SimStore::Findings => self.outcome(FindingsSim::from_backend(backend, seed, self.level)?, keep_log),
+            SimStore::DoneLedger => self.outcome(DoneLedgerSim::from_backend_with(backend, seed, options)?, keep_log),
+            SimStore::Findings => self.outcome(FindingsSim::from_backend_with(backend, seed, options)?, keep_log),
         })
     }
 

@@ -7,10 +7,9 @@ use std::fmt;
 
 use gossip_persistence::StoreControl;
 use gossip_suite::NativeBackend;
-use gossip_suite::sim::done_ledger::DoneLedgerSimEventKind;
-use gossip_suite::sim::findings::FindingsSimEventKind;
+use gossip_suite::sim::coverage::shortfalls;
 use gossip_suite::sim::sweep::{SimMode, SimRunSpec, SimStore, SweepSummary, default_threads};
-use gossip_suite::sim::{EventKind, FaultLevel, Sim, SimReport, StorePlugin};
+use gossip_suite::sim::{Coverage, EventKind, FaultLevel, FaultModel, Sim, SimReport, StorePlugin};
 
 pub const SUNNY_DAY_OPS: usize = 200;
 pub const STORMY_SWEEP_SEEDS: u64 = 100;
@@ -34,17 +33,6 @@ pub fn assert_sweep_clean<K: EventKind>(summary: &SweepSummary<K>) {
     assert_eq!(summary.violations, 0, "{summary}");
 }
 
-/// The names of every event kind of `store`.
-fn kind_names(store: SimStore) -> Vec<&'static str> {
-    fn names<K: EventKind>() -> Vec<&'static str> {
-        K::all().into_iter().map(K::name).collect()
-    }
-    match store {
-        SimStore::DoneLedger => names::<DoneLedgerSimEventKind>(),
-        SimStore::Findings => names::<FindingsSimEventKind>(),
-    }
-}
-
 /// A sweep of one native store, counted by kind name so every store's
 /// sweep has the same shape.
 pub struct StoreSweep {
@@ -54,18 +42,38 @@ pub struct StoreSweep {
     violations: usize,
     counts: BTreeMap<&'static str, usize>,
     failures: Vec<String>,
+    /// What the seeds exercised, summed.
+    pub coverage: Coverage,
 }
 
 impl StoreSweep {
-    /// Seeds `0..seeds` of `store` at `level` through `mode`, in parallel.
+    /// Seeds `0..seeds` of `store` at `level` through `mode`, in parallel,
+    /// under the default fault model.
     pub fn run(store: SimStore, level: FaultLevel, mode: SimMode, seeds: u64) -> Self {
-        let spec = SimRunSpec { store, level, mode };
-        let mut sweep = Self { spec, seeds, ops: 0, violations: 0, counts: BTreeMap::new(), failures: Vec::new() };
+        Self::run_spec(SimRunSpec::new(store, level, mode), seeds)
+    }
+
+    /// Like [`run`](Self::run), under `model`.
+    pub fn run_model(store: SimStore, level: FaultLevel, model: FaultModel, mode: SimMode, seeds: u64) -> Self {
+        Self::run_spec(SimRunSpec::new(store, level, mode).with_model(model), seeds)
+    }
+
+    fn run_spec(spec: SimRunSpec, seeds: u64) -> Self {
+        let mut sweep = Self {
+            spec,
+            seeds,
+            ops: 0,
+            violations: 0,
+            counts: BTreeMap::new(),
+            failures: Vec::new(),
+            coverage: Coverage::default(),
+        };
         let seed_list: Vec<u64> = (0..seeds).collect();
         for (seed, outcome) in spec.sweep(&NativeBackend, &seed_list, default_threads(), &|_| {}) {
             match outcome {
                 Ok(outcome) => {
                     sweep.ops += outcome.ops;
+                    sweep.coverage += outcome.coverage;
                     sweep.violations += outcome.violations;
                     for (kind, n) in outcome.counts {
                         *sweep.counts.entry(kind).or_default() += n;
@@ -92,7 +100,12 @@ impl StoreSweep {
 
     /// The kinds of the store no seed reached.
     pub fn missing_kinds(&self) -> Vec<&'static str> {
-        kind_names(self.spec.store).into_iter().filter(|kind| self.count(kind) == 0).collect()
+        self.spec.store.kind_names().into_iter().filter(|kind| self.count(kind) == 0).collect()
+    }
+
+    /// What falls short of the coverage minimums; empty when the sweep meets them.
+    pub fn shortfalls(&self) -> Vec<String> {
+        shortfalls(&self.coverage, &self.missing_kinds())
     }
 }
 
@@ -106,6 +119,7 @@ impl fmt::Display for StoreSweep {
             self.ops,
             self.violations
         )?;
+        writeln!(f, "  coverage: {}", self.coverage)?;
         for (kind, n) in &self.counts {
             writeln!(f, "  {kind:<24} {n}")?;
         }

@@ -3,6 +3,7 @@
 //! [`DoneLedgerSim`] is the engine running it.
 
 use core::fmt;
+use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use gossip_persistence::done_ledger::{
@@ -19,14 +20,19 @@ use super::invariants::{DoneLedgerInvariantChecker, DoneLedgerInvariantViolation
 use super::ops::{DoneLedgerSimOp, DoneLedgerStoreOp};
 use super::oracle::DoneLedgerOracle;
 use crate::backend::{AsStoreError, Backend, SuiteLedger};
-use crate::sim::context::FaultLevel;
+use crate::sim::context::{FaultLevel, FaultModel, should_inject};
+use crate::sim::coverage::Coverage;
 use crate::sim::engine::{Sim, Stage, StoreOp, StorePlugin, WaitResult};
 use crate::sim::events::{Settlement, SimEvent};
 use crate::sim::ops::{ControlMix, OpMix};
 use crate::sim::report::SimReport;
+use crate::sim::swarm::SimOptions;
 
-/// Keys the random records write to.
+/// Keys the reference's random records write to (a bounded run's options
+/// choose their own).
 pub const OVID_POOL_SIZE: usize = 50;
+/// Batches kept for replays.
+pub const REPLAY_HISTORY: usize = 16;
 /// Keys the proptest state machine writes to: few, so writes collide often.
 pub const PROPTEST_OVID_POOL_SIZE: usize = 8;
 /// The statuses random records take.
@@ -75,6 +81,9 @@ pub struct DoneLedgerPlugin {
     ovid_pool: Vec<OvidHash>,
     sim_error_code: DoneLedgerErrorCode,
     next_run_id: u64,
+    max_batch: u32,
+    replay_ppm: u32,
+    history: VecDeque<Vec<DoneLedgerRecord>>,
 }
 
 fn is_injected_submit(e: &StoreError) -> bool {
@@ -102,7 +111,12 @@ impl DoneLedgerPlugin {
 
     /// The key of pool entry `ovid_index` (modulo the pool).
     pub fn key(&self, ovid_index: usize) -> DoneLedgerKey {
-        DoneLedgerKey::new(self.tenant, self.policy, self.ovid_pool[ovid_index % OVID_POOL_SIZE])
+        DoneLedgerKey::new(self.tenant, self.policy, self.ovid_pool[ovid_index % self.ovid_pool.len()])
+    }
+
+    /// How many keys the pool holds.
+    pub fn pool_size(&self) -> usize {
+        self.ovid_pool.len()
     }
 
     /// A record for pool key `ovid_index` with the next run id. `findings`
@@ -132,7 +146,7 @@ impl DoneLedgerPlugin {
 
     /// A record of random fields, drawn from `rng`.
     pub fn random_record(&mut self, rng: &mut ChaCha8Rng) -> DoneLedgerRecord {
-        let ovid_idx = rng.random_range(0..OVID_POOL_SIZE);
+        let ovid_idx = rng.random_range(0..self.ovid_pool.len());
         let status = ALL_STATUSES[rng.random_range(0..ALL_STATUSES.len())];
         let bytes_scanned = rng.random_range(0u64..=10_000);
         let findings_count = match status {
@@ -210,9 +224,9 @@ impl<L: SuiteLedger> StorePlugin<L> for DoneLedgerPlugin {
     const LIVENESS_MIX: OpMix<DoneLedgerDraw> =
         OpMix { store: &[(80, DoneLedgerDraw::Upsert), (20, DoneLedgerDraw::Get)], controls: ControlMix::NONE };
 
-    /// The OVID pool, drawn first.
-    fn new(rng: &mut ChaCha8Rng) -> Self {
-        let ovid_pool = (0..OVID_POOL_SIZE)
+    /// The OVID pool, drawn first: as many keys as the options' universe.
+    fn new(rng: &mut ChaCha8Rng, options: &SimOptions) -> Self {
+        let ovid_pool = (0..options.key_universe.max(1))
             .map(|_| {
                 let mut bytes = [0u8; 32];
                 rng.fill(&mut bytes);
@@ -227,20 +241,35 @@ impl<L: SuiteLedger> StorePlugin<L> for DoneLedgerPlugin {
             ovid_pool,
             sim_error_code: DoneLedgerErrorCode::try_new("SIM_ERROR").expect("a valid code"),
             next_run_id: 1,
+            max_batch: u32::try_from(options.max_batch.clamp(1, 10_000)).unwrap_or(20),
+            replay_ppm: if options.model == FaultModel::Reference { 0 } else { options.replay_ppm },
+            history: VecDeque::with_capacity(REPLAY_HISTORY),
         }
     }
 
     fn draw(&mut self, what: DoneLedgerDraw, rng: &mut ChaCha8Rng) -> Option<DoneLedgerStoreOp> {
         Some(match what {
             DoneLedgerDraw::Upsert => {
-                let batch_size = rng.random_range(1u32..=20);
-                DoneLedgerStoreOp::BatchUpsert { records: (0..batch_size).map(|_| self.random_record(rng)).collect() }
+                // A replay resubmits a batch as is, the retry a worker makes
+                // after a failed commit: its rows tie with what they left.
+                if should_inject(rng, self.replay_ppm) && !self.history.is_empty() {
+                    let index = rng.random_range(0..self.history.len());
+                    return Some(DoneLedgerStoreOp::BatchUpsert { records: self.history[index].clone() });
+                }
+                let batch_size = rng.random_range(1u32..=self.max_batch);
+                let records: Vec<DoneLedgerRecord> = (0..batch_size).map(|_| self.random_record(rng)).collect();
+                if self.replay_ppm > 0 {
+                    if self.history.len() == REPLAY_HISTORY {
+                        self.history.pop_front();
+                    }
+                    self.history.push_back(records.clone());
+                }
+                DoneLedgerStoreOp::BatchUpsert { records }
             }
             DoneLedgerDraw::Get => {
                 let count = rng.random_range(1usize..=10);
-                DoneLedgerStoreOp::BatchGet {
-                    ovid_indices: (0..count).map(|_| rng.random_range(0..OVID_POOL_SIZE)).collect(),
-                }
+                let pool = self.ovid_pool.len();
+                DoneLedgerStoreOp::BatchGet { ovid_indices: (0..count).map(|_| rng.random_range(0..pool)).collect() }
             }
         })
     }
@@ -385,6 +414,13 @@ impl<L: SuiteLedger> StorePlugin<L> for DoneLedgerPlugin {
         self.oracle.committed_count()
     }
 
+    /// Keys with a durable row, and the merges the oracle made.
+    fn coverage(&self, coverage: &mut Coverage) {
+        coverage.keys_touched += self.oracle.committed_count();
+        coverage.merges_changed += self.oracle.merges_changed();
+        coverage.merges_tied += self.oracle.merges_tied();
+    }
+
     fn extra_kinds(event: &DoneLedgerSimEvent) -> impl Iterator<Item = (DoneLedgerSimEventKind, usize)> {
         events::extra_kinds(event).into_iter()
     }
@@ -397,6 +433,16 @@ impl<L: SuiteLedger> DoneLedgerSim<L> {
     pub fn from_backend<B: Backend<Ledger = L>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
         crate::sim::require_testing(backend)?;
         Ok(Self::new(seed, level, backend.new_ledger()?))
+    }
+
+    /// Like [`from_backend`](Self::from_backend), with explicit options.
+    pub fn from_backend_with<B: Backend<Ledger = L>>(
+        backend: &B,
+        seed: u64,
+        options: SimOptions,
+    ) -> anyhow::Result<Self> {
+        crate::sim::require_testing(backend)?;
+        Ok(Self::with_options(seed, options, backend.new_ledger()?))
     }
 
     /// For the harness's own tests, which plant oracle-only state.

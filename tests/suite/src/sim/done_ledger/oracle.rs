@@ -17,6 +17,8 @@ use crate::sim::fast_hash::FastMap;
 pub struct DoneLedgerOracle {
     committed: FastMap<DoneLedgerKey, DoneLedgerRecord>,
     pending: HashMap<PendingWriteId, Vec<DoneLedgerRecord>>,
+    merges_changed: usize,
+    merges_tied: usize,
 }
 
 impl DoneLedgerOracle {
@@ -34,12 +36,27 @@ impl DoneLedgerOracle {
         let Some(records) = self.pending.remove(&op_id) else { return false };
         for incoming in dedupe(&records) {
             let merged = match self.committed.get(incoming.key()) {
-                Some(existing) => existing.merge(&incoming).expect("simulation records are valid"),
+                Some(existing) => {
+                    let merged = existing.merge(&incoming).expect("simulation records are valid");
+                    self.merges_changed += usize::from(merged != *existing);
+                    self.merges_tied += usize::from(ties(existing, &incoming));
+                    merged
+                }
                 None => incoming,
             };
             self.committed.insert(*merged.key(), merged);
         }
         true
+    }
+
+    /// Committed rows that changed the row they merged into.
+    pub const fn merges_changed(&self) -> usize {
+        self.merges_changed
+    }
+
+    /// Committed rows that tied with the row they merged into (§4.2).
+    pub const fn merges_tied(&self) -> usize {
+        self.merges_tied
     }
 
     pub fn abort(&mut self, op_id: PendingWriteId) {
@@ -86,4 +103,11 @@ impl DoneLedgerOracle {
         }
         violations
     }
+}
+
+/// Whether the winner of `a` and `b` is decided past status and times: by
+/// fence, run, shard or code, or not at all (§4.2).
+fn ties(a: &DoneLedgerRecord, b: &DoneLedgerRecord) -> bool {
+    let (p, q) = (a.provenance(), b.provenance());
+    a.status() == b.status() && p.finished_at() == q.finished_at() && p.started_at() == q.started_at()
 }

@@ -21,10 +21,12 @@ use super::universe::{
 };
 use crate::backend::{AsStoreError, Backend, SuiteSink};
 use crate::sim::context::FaultLevel;
+use crate::sim::coverage::Coverage;
 use crate::sim::engine::{Sim, Stage, StoreOp, StorePlugin, WaitResult};
 use crate::sim::events::{Settlement, SimEvent};
 use crate::sim::ops::{ControlMix, OpMix};
 use crate::sim::report::SimReport;
+use crate::sim::swarm::SimOptions;
 
 /// The engine simulating a findings sink `S`.
 pub type FindingsSim<S> = Sim<FindingsPlugin, S>;
@@ -83,6 +85,13 @@ pub struct FindingsPlugin {
     oracle: FindingsOracle,
     checker: FindingsInvariantChecker,
     history: VecDeque<SimBatch>,
+    /// Occurrences per tenant random batches and reads use.
+    occurrences: usize,
+    /// The most picks a random batch makes.
+    max_picks: usize,
+    resighted: usize,
+    conflicts: usize,
+    orphans: usize,
 }
 
 fn is_injected_submit(e: &StoreError) -> bool {
@@ -126,11 +135,11 @@ impl FindingsPlugin {
         }
     }
 
-    fn draw_picks(rng: &mut ChaCha8Rng, max: usize, sighting_in_3: u32) -> Vec<Pick> {
-        let n = rng.random_range(1..=max);
+    fn draw_picks(&self, rng: &mut ChaCha8Rng, max: usize, sighting_in_3: u32) -> Vec<Pick> {
+        let n = rng.random_range(1..=max.min(self.max_picks));
         (0..n)
             .map(|_| {
-                let occurrence = rng.random_range(0..OCCURRENCES_PER_TENANT);
+                let occurrence = rng.random_range(0..self.occurrences);
                 let policy = rng.random_range(0..POLICIES);
                 let sighting = (rng.random_range(0u32..3) < sighting_in_3).then(|| Sighting::draw(rng));
                 Pick { occurrence, policy, sighting }
@@ -159,7 +168,7 @@ impl FindingsPlugin {
             .collect();
         let mut pick = if candidates.is_empty() {
             Pick {
-                occurrence: rng.random_range(0..OCCURRENCES_PER_TENANT),
+                occurrence: rng.random_range(0..self.occurrences),
                 policy: rng.random_range(0..POLICIES),
                 sighting: None,
             }
@@ -174,13 +183,13 @@ impl FindingsPlugin {
         let tenant = rng.random_range(0..TENANTS);
         let spec = match what {
             UpsertDraw::FullChain => {
-                BatchSpec { tenant, shape: BatchShape::FullChain, picks: Self::draw_picks(rng, 3, 2), salt: 0 }
+                BatchSpec { tenant, shape: BatchShape::FullChain, picks: self.draw_picks(rng, 3, 2), salt: 0 }
             }
             UpsertDraw::Sightings => {
-                BatchSpec { tenant, shape: BatchShape::Sightings, picks: Self::draw_picks(rng, 4, 3), salt: 0 }
+                BatchSpec { tenant, shape: BatchShape::Sightings, picks: self.draw_picks(rng, 4, 3), salt: 0 }
             }
             UpsertDraw::Children => {
-                BatchSpec { tenant, shape: BatchShape::Children, picks: Self::draw_picks(rng, 3, 1), salt: 0 }
+                BatchSpec { tenant, shape: BatchShape::Children, picks: self.draw_picks(rng, 3, 1), salt: 0 }
             }
             UpsertDraw::Conflict => {
                 let layer = [ConflictLayer::Finding, ConflictLayer::Occurrence, ConflictLayer::Observation]
@@ -191,7 +200,7 @@ impl FindingsPlugin {
             }
             UpsertDraw::Invalid => {
                 let shape = if rng.random_bool(0.5) { BatchShape::MixedTenant } else { BatchShape::BadObservationId };
-                let picks = Self::draw_picks(rng, 2, 2);
+                let picks = self.draw_picks(rng, 2, 2);
                 let salt = rng.random::<u8>();
                 BatchSpec { tenant, shape, picks, salt }
             }
@@ -204,11 +213,21 @@ impl FindingsPlugin {
         let keys = (0..n)
             .map(|_| {
                 let (layer, tenant) = (rng.random_range(0..3), rng.random_range(0..TENANTS));
-                let (occurrence, policy) = (rng.random_range(0..OCCURRENCES_PER_TENANT), rng.random_range(0..POLICIES));
+                let (occurrence, policy) = (rng.random_range(0..self.occurrences), rng.random_range(0..POLICIES));
                 self.pool_key(layer, tenant, occurrence, policy)
             })
             .collect();
         FindingsStoreOp::Read { keys }
+    }
+
+    fn count_refusal(&mut self, reason: Rejection) {
+        match reason {
+            Rejection::MissingFinding | Rejection::MissingOccurrence => self.orphans += 1,
+            Rejection::FindingConflict | Rejection::OccurrenceConflict | Rejection::ObservationConflict => {
+                self.conflicts += 1;
+            }
+            _ => {}
+        }
     }
 
     fn remember(&mut self, batch: &SimBatch) {
@@ -314,13 +333,20 @@ impl<S: SuiteSink> StorePlugin<S> for FindingsPlugin {
         controls: ControlMix::NONE,
     };
 
-    /// The universe, drawn first.
-    fn new(rng: &mut ChaCha8Rng) -> Self {
+    /// The universe, drawn first. The options' key universe is how many
+    /// of a tenant's occurrences random batches use (at least one finding's
+    /// two), their batch size the most picks a batch makes.
+    fn new(rng: &mut ChaCha8Rng, options: &SimOptions) -> Self {
         Self {
             universe: Universe::draw(rng),
             oracle: FindingsOracle::new(),
             checker: FindingsInvariantChecker::new(),
             history: VecDeque::with_capacity(REPLAY_HISTORY),
+            occurrences: options.key_universe.clamp(OCCURRENCES_PER_FINDING, OCCURRENCES_PER_TENANT),
+            max_picks: options.max_batch.max(1),
+            resighted: 0,
+            conflicts: 0,
+            orphans: 0,
         }
     }
 
@@ -448,6 +474,7 @@ impl<S: SuiteSink> StorePlugin<S> for FindingsPlugin {
                     Ok(p) => {
                         violations.extend(FindingsInvariantChecker::check_receipt(&p.receipt, &receipt));
                         self.oracle.commit(op_id, p);
+                        self.resighted += p.resighted;
                         p.resighted
                     }
                     Err(_) => {
@@ -475,6 +502,7 @@ impl<S: SuiteSink> StorePlugin<S> for FindingsPlugin {
                             });
                         }
                         let reason = Rejection::of(a).unwrap_or(Rejection::Other);
+                        self.count_refusal(reason);
                         Settlement::Store(match stage {
                             Stage::AtSubmit(_) => FindingsOutcome::UpsertIntegrityFailed { op_id, reason },
                             Stage::Released => FindingsOutcome::ReleasedIntegrityFailed { op_id, reason },
@@ -543,6 +571,17 @@ impl<S: SuiteSink> StorePlugin<S> for FindingsPlugin {
         format!("({f},{o},{b})")
     }
 
+    /// Durable rows, re-sightings merged, conflicts and orphans refused.
+    /// Findings rows never tie: a replayed row is either the same row or a
+    /// conflict.
+    fn coverage(&self, coverage: &mut Coverage) {
+        let (f, o, b) = self.oracle.counts();
+        coverage.keys_touched += usize::try_from(f + o + b).unwrap_or(usize::MAX);
+        coverage.merges_changed += self.resighted;
+        coverage.conflicts += self.conflicts;
+        coverage.orphans += self.orphans;
+    }
+
     fn extra_kinds(event: &FindingsSimEvent) -> impl Iterator<Item = (FindingsSimEventKind, usize)> {
         events::extra_kinds(event).map(|kind| (kind, 1))
     }
@@ -555,6 +594,16 @@ impl<S: SuiteSink> FindingsSim<S> {
     pub fn from_backend<B: Backend<Sink = S>>(backend: &B, seed: u64, level: FaultLevel) -> anyhow::Result<Self> {
         crate::sim::require_testing(backend)?;
         Ok(Self::new(seed, level, backend.new_sink()?))
+    }
+
+    /// Like [`from_backend`](Self::from_backend), with explicit options.
+    pub fn from_backend_with<B: Backend<Sink = S>>(
+        backend: &B,
+        seed: u64,
+        options: SimOptions,
+    ) -> anyhow::Result<Self> {
+        crate::sim::require_testing(backend)?;
+        Ok(Self::with_options(seed, options, backend.new_sink()?))
     }
 
     /// The batch `spec` stands for.

@@ -1,12 +1,18 @@
 (* Countdown.v
 
    Models the fault-injection countdown counter of the Rust persistence
-   layer: `fail_next_commits(n)` arms n failures (adds n to the counter) and
-   every commit calls `try_take`, which atomically decrements the counter if
-   it is > 0 and returns true ("inject a failure"), else returns false.
-   Each operation is atomic (a CAS / fetch_update with checked_sub), so any
-   interleaving of concurrent callers is a sequence of these operations,
-   which is what the op-sequence theorems below quantify over.
+   layer (guest/stores/src/store/countdown.rs, `Countdown`):
+   `fail_next_commits(n)` arms n failures (adds n to the counter) and
+   every commit calls `try_take`, which decrements the counter if it is > 0
+   (`checked_sub(1)`) and returns true ("inject a failure"), else returns
+   false. The counters live in the store core's state behind its one mutex,
+   so each operation is atomic and any interleaving of concurrent callers is
+   a sequence of these operations, which is what the op-sequence theorems
+   below quantify over. One difference: Rust's `arm` saturates at
+   usize::MAX where the model's adds without bound (2^64 - 1 armed failures
+   are never reached). The extracted `try_take` / `arm` are run against the
+   production counter on random operation sequences
+   (guest/stores/tests/extracted_models.rs, scripts/extraction.sh).
 
    Main results:
    - try_take_false_iff      : try_take fails exactly on 0 and then leaves 0
@@ -50,7 +56,7 @@ Proof.
   - inversion H; reflexivity.
 Qed.
 
-(* Rust: `counter.fetch_update(.., |v| v.checked_sub(1)).is_ok()` *)
+(* Rust: `match self.0.checked_sub(1) { Some(rest) => { self.0 = rest; true } None => false }` *)
 Definition checked_sub (a b : nat) : option nat :=
   if b <=? a then Some (a - b) else None.
 

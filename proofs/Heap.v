@@ -1,15 +1,25 @@
 (* Heap.v
 
-   Models the array-based binary min-heap priority queue of the Rust
-   concurrency primitives (a `Vec` with std-like `sift_up` / `sift_down`):
-   - push x : append x at the end, then sift_up from the last index;
+   Models the array binary min-heap of gossip-exec (host/exec/src/heap.rs,
+   `Heap<K, V>`: a `Vec<(K, V)>` ordered by key alone, with its own
+   `sift_up` / `sift_down`; not itself concurrent: the combiner uses it
+   under its lock):
+   - push x : append x at the end, then sift_up from the last index, moving
+              up while strictly smaller than the parent;
    - pop    : swap the root with the last element, remove the last element
-              (the old root), sift_down from index 0, return the old root.
+              (the old root), sift_down from index 0, descending to the right
+              child only when it is strictly smaller than the left
+              (`min_child`) and only while that child is strictly smaller,
+              return the old root.
 
-   Keys are modelled as nat with its total order.  The Rust keys are
-   (u64 priority, u64 sequence number) pairs compared lexicographically;
-   (k, s) |-> k * 2^64 + s is an order embedding of that order into nat, so
-   nat keys lose no generality (and uniqueness of keys is not even needed).
+   Keys are modelled as nat with its total order and values are left out
+   (they ride along with their key).  The combiner's keys are (class : u8,
+   arrival stamp : u64) pairs compared lexicographically (type `Key` in
+   host/exec/src/combiner.rs); (c, s) |-> c * 2^64 + s is an order embedding
+   of that order into nat, so nat keys lose no generality (and uniqueness of
+   keys is not even needed).  The extracted `push` / `pop` are run against the
+   production heap on random operation sequences (host/exec/tests/
+   extracted_models.rs, scripts/extraction.sh).
 
    The array is a list, indexed with `nth i l 0`; parent i = (i - 1) / 2 and
    the children of p are 2p+1 and 2p+2.  Recursion in sift_up / sift_down is

@@ -1,9 +1,24 @@
 (* RingBuf.v
 
-   Models the bounded ring buffer of the Rust concurrency primitives
-   (fixed capacity slot array with `head`, `tail`, `len`; `push` returns an
-   error when full, `pop` returns `None` when empty; a popped slot is
-   cleared with `take()`).
+   Models the sequential behaviour of the bounded request ring of gossip-exec
+   (host/exec/src/ring.rs, `Ring<T>`): `try_push` hands the value back
+   (`Err(value)`) when the ring is full, `try_pop` returns `None` when it is
+   empty, and values come out in FIFO order.
+
+   The Rust ring is a lock-free multi-producer multi-consumer queue
+   (D. Vyukov's bounded queue): its capacity is a power of two >= 2 (this
+   model allows any cap > 0), `head` and `tail` are monotonic positions
+   claimed by CAS, and each slot carries a sequence number instead of an
+   `Option`: `seq == pos + 1` means "holds the value of position pos" (the
+   model's `Some`), anything else "no value for this lap yet" (`None`);
+   a consumer moves the value out and stores `seq = pos + capacity`, freeing
+   the slot for the next lap. The model's head, tail and size are the Rust
+   `head mod cap`, `tail mod cap` and `tail - head`. What this file proves is
+   the single-threaded (linearized) behaviour; the concurrent protocol is
+   model-checked by loom on the production code (host/exec/tests/
+   loom_ring_buf.rs), and the extracted `init` / `push` / `pop` are run
+   against the production ring on random operation sequences
+   (host/exec/tests/extracted_models.rs, scripts/extraction.sh).
 
    The state is {cap, head, tail, size, slots}, where `slots : nat -> option A`
    is the slot array.  The abstraction function `window` reads the `size`

@@ -3,7 +3,8 @@
 # throwaway PostgreSQL cluster (unless GOSSIP_POSTGRES_URL names a server),
 # then the Rust workspace tests (which include the rivet traceability check,
 # the composed-worker test and the PostgreSQL backend's tests), the Node
-# host's test through jco, the loom model checks, and the Coq proofs.
+# host's test through jco, the loom model checks, the shuttle harnesses, and
+# the Coq proofs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,16 @@ scripts/node-test.sh
 if [ -x scripts/loom.sh ]; then
   step "loom model checks"
   scripts/loom.sh
+fi
+
+if [ -x scripts/extraction.sh ]; then
+  step "extracted Coq models against the Rust (differential)"
+  GOSSIP_REQUIRE_EXTRACTION=1 scripts/extraction.sh
+fi
+
+if [ -x scripts/shuttle.sh ]; then
+  step "shuttle randomized concurrency checks"
+  scripts/shuttle.sh
 fi
 
 if [ -f proofs/check.sh ]; then

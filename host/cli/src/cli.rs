@@ -70,10 +70,15 @@ pub struct CheckArgs {
     /// Also write the results as JUnit XML (one testcase per check) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Certify a live PostgreSQL database instead of a component (a
+    /// `postgresql://` URL or a `key=value` string): every store in a fresh
+    /// schema, all dropped at the end.
+    #[arg(long, value_name = "URL", conflicts_with = "component")]
+    pub postgres: Option<String>,
 }
 
 /// Exit codes: 0 all checks passed, 1 a check failed, 2 the component could
-/// not be loaded.
+/// not be loaded (or the `--postgres` server could not be reached).
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check(&args),
@@ -96,6 +101,9 @@ fn load(args: &CheckArgs) -> Result<ComponentRuntime, String> {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    if let Some(url) = &args.postgres {
+        return crate::postgres::check(args, url);
+    }
     let runtime = match load(args) {
         Ok(runtime) => runtime,
         Err(message) => {
@@ -109,16 +117,21 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
     let replay = args.component.as_ref().map_or_else(String::new, |p| format!(" --component {}", p.display()));
     certify(args, &ComponentBackend::new(runtime.clone()), &replay, &mut report);
+    finish(args, runtime.name(), &report)
+}
 
-    if let Some(path) = &args.junit {
-        if let Err(error) = crate::junit::write(path, runtime.name(), &report) {
-            eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
-            return ExitCode::from(2);
-        }
+/// Writes the report (table or JSON, and JUnit when asked) and turns it into
+/// the exit code.
+pub(crate) fn finish(args: &CheckArgs, name: &str, report: &ConformanceReport) -> ExitCode {
+    if let Some(path) = &args.junit
+        && let Err(error) = crate::junit::write(path, name, report)
+    {
+        eprintln!("error: cannot write the JUnit report {}: {error}", path.display());
+        return ExitCode::from(2);
     }
     let mut out = std::io::stdout().lock();
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
-    let _ = if args.json { writeln!(out, "{}", to_json(runtime.name(), &report)) } else { writeln!(out, "{report}") };
+    let _ = if args.json { writeln!(out, "{}", to_json(name, report)) } else { writeln!(out, "{report}") };
     if report.all_passed() {
         ExitCode::SUCCESS
     } else {
@@ -126,7 +139,7 @@ fn check(args: &CheckArgs) -> ExitCode {
             "error: {} of {} conformance checks failed against {}; first failure: {}",
             report.failed_count(),
             report.outcomes.len(),
-            printable(runtime.name()),
+            printable(name),
             report
                 .failures()
                 .next()
@@ -137,7 +150,7 @@ fn check(args: &CheckArgs) -> ExitCode {
 }
 
 /// The conformance suite, then a short simulation of each store, on `backend`.
-fn certify<B: Backend>(args: &CheckArgs, backend: &B, replay: &str, report: &mut ConformanceReport) {
+pub(crate) fn certify<B: Backend>(args: &CheckArgs, backend: &B, replay: &str, report: &mut ConformanceReport) {
     report.extend(run_conformance(backend));
     if args.sim_seeds > 0 {
         for store in [SimStore::DoneLedger, SimStore::Findings] {

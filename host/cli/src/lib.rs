@@ -8,6 +8,7 @@
 mod backend;
 pub mod cli;
 pub mod junit;
+pub mod postgres;
 pub mod sim_cli;
 
 pub use backend::{BOUNDED_MEMORY, ComponentBackend};

@@ -41,6 +41,7 @@ mod lower;
 mod paging;
 mod reply;
 mod runtime;
+pub mod served;
 mod shared;
 mod sink;
 mod store;

@@ -214,7 +214,9 @@ const fn stage_store(stage: wit::ScanStage) -> StoreKind {
     }
 }
 
-fn worker_error(error: wit::WorkerError) -> WorkerError {
+/// The worker's own error, decoded; shared with `served`, which runs the
+/// same worker over host-served stores.
+pub(crate) fn worker_error(error: wit::WorkerError) -> WorkerError {
     match error {
         wit::WorkerError::InvalidInput(e) => {
             // The worker validates with the store crate: its errors decode like the store's.

@@ -40,6 +40,12 @@ impl<K: Ord, V> Heap<K, V> {
 
     /// Adds an entry, keeping heap order.
     pub fn push(&mut self, key: K, value: V) {
+        // The planted bug: the fourth entry is lost. Only four requests
+        // queued in one combining round reach it: more callers than the
+        // loom models run.
+        if cfg!(shuttle_planted_bug = "fourth_entry_lost") && self.entries.len() == 3 {
+            return;
+        }
         self.entries.push((key, value));
         self.sift_up(self.entries.len() - 1);
         self.check();
@@ -48,6 +54,11 @@ impl<K: Ord, V> Heap<K, V> {
     /// Removes an entry with the smallest key.
     pub fn pop(&mut self) -> Option<(K, V)> {
         let last = self.entries.len().checked_sub(1)?;
+        // The planted bug for the extracted-model differential
+        // (scripts/extraction.sh): no swap, so `pop` removes the last entry,
+        // which leaves a valid heap; only the popped key shows it.
+        #[cfg(model_planted_bug = "heap_pop_without_swap")]
+        let last = 0;
         self.entries.swap(0, last);
         let top = self.entries.pop();
         self.sift_down(0);

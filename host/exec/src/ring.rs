@@ -142,7 +142,12 @@ impl<T> Ring<T> {
                         // only reader, and no producer writes the slot again
                         // until the release below.
                         let value = slot.value.with(|p| unsafe { p.read().assume_init() });
-                        slot.seq.store(pos.wrapping_add(self.capacity()), Ordering::Release);
+                        let next_lap = pos.wrapping_add(self.capacity());
+                        // The planted bug for the extracted-model differential
+                        // (scripts/extraction.sh): the next lap one position short.
+                        #[cfg(model_planted_bug = "ring_wrap_off_by_one")]
+                        let next_lap = next_lap - 1;
+                        slot.seq.store(next_lap, Ordering::Release);
                         return Some(value);
                     }
                     Err(current) => pos = current,

@@ -1,5 +1,6 @@
 //! The one place this crate takes its concurrency primitives from: loom's
-//! model-checked types under `--cfg loom`, std's otherwise. Every atomic,
+//! model-checked types under `--cfg loom`, shuttle's scheduled ones under
+//! `--cfg shuttle`, std's otherwise. Every atomic,
 //! lock, cell and thread operation of the crate goes through here, so the
 //! loom harnesses check the production code itself.
 
@@ -12,11 +13,18 @@ pub use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(loom)]
 pub use loom::thread::{self, Thread};
 
-#[cfg(not(loom))]
+#[cfg(all(shuttle, not(loom)))]
+pub use shuttle::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+#[cfg(all(shuttle, not(loom)))]
+pub use shuttle::sync::{Arc, Mutex, MutexGuard};
+#[cfg(all(shuttle, not(loom)))]
+pub use shuttle::thread::{self, Thread};
+
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::{Arc, Mutex, MutexGuard};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::thread::{self, Thread};
 
 /// std's `UnsafeCell` behind loom's closure-based API, so production code

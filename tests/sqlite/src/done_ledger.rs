@@ -27,24 +27,62 @@ const COLUMNS: &str = "tenant, policy, ovid, status, bytes_scanned, findings_cou
 /// on their own; provenance and error code come together from the fresher
 /// row. In `DO UPDATE` every bare column name is the stored value, so the
 /// assignments cannot see each other.
-static UPSERT: LazyLock<String> = LazyLock::new(|| {
+static UPSERT: LazyLock<String> = LazyLock::new(|| upsert_sql(None));
+
+/// A bug planted in the lattice upsert, for `tests/planted_sql_bugs.rs`
+/// only: each must make a named conformance check fail
+/// (docs/mutation.md). Not part of the backend.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlantedSqlBug {
+    /// The winner comparison flipped: the older writer's provenance and
+    /// error code win every tie-break and every out-of-order merge.
+    ProvenanceWinnerFlipped,
+    /// `findings_count` kept (the maximum of both rows) whatever the merged
+    /// status: a failure's count survives into a `ScannedClean` row.
+    FindingsCountKeptOnClean,
+    /// `findings_count` of a merged failed or skipped row is the stored
+    /// row's, not the maximum of both.
+    FindingsCountStoredKept,
+}
+
+static PLANTED_FLIPPED: LazyLock<String> = LazyLock::new(|| upsert_sql(Some(PlantedSqlBug::ProvenanceWinnerFlipped)));
+static PLANTED_KEPT_ON_CLEAN: LazyLock<String> =
+    LazyLock::new(|| upsert_sql(Some(PlantedSqlBug::FindingsCountKeptOnClean)));
+static PLANTED_STORED_KEPT: LazyLock<String> =
+    LazyLock::new(|| upsert_sql(Some(PlantedSqlBug::FindingsCountStoredKept)));
+
+fn upsert_sql(planted: Option<PlantedSqlBug>) -> String {
     let clean = DoneLedgerStatus::ScannedClean.rank();
     let found = DoneLedgerStatus::ScannedWithFindings.rank();
     // Freshness order (rank, finished, started, fence, run, shard, error
     // code), ties to the stored row; no error code compares as empty.
-    let wins = "(excluded.status, excluded.finished_at, excluded.started_at, excluded.fence_epoch, \
+    let order = if planted == Some(PlantedSqlBug::ProvenanceWinnerFlipped) { "<" } else { ">" };
+    let wins = format!(
+        "(excluded.status, excluded.finished_at, excluded.started_at, excluded.fence_epoch, \
                  excluded.run_id, excluded.shard_id, coalesce(excluded.error_code, '')) \
-              > (status, finished_at, started_at, fence_epoch, run_id, shard_id, coalesce(error_code, ''))";
+              {order} (status, finished_at, started_at, fence_epoch, run_id, shard_id, coalesce(error_code, ''))"
+    );
+    let clean_count = if planted == Some(PlantedSqlBug::FindingsCountKeptOnClean) {
+        "max(findings_count, excluded.findings_count)".to_owned()
+    } else {
+        "0".to_owned()
+    };
+    let other_count = if planted == Some(PlantedSqlBug::FindingsCountStoredKept) {
+        "findings_count"
+    } else {
+        "max(findings_count, excluded.findings_count)"
+    };
     format!(
         "INSERT INTO done_ledger ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (tenant, policy, ovid) DO UPDATE SET
             status = max(status, excluded.status),
             bytes_scanned = max(bytes_scanned, excluded.bytes_scanned),
             findings_count = CASE max(status, excluded.status)
-                WHEN {clean} THEN 0
+                WHEN {clean} THEN {clean_count}
                 WHEN {found} THEN max(iif(status = {found}, findings_count, 0),
                                       iif(excluded.status = {found}, excluded.findings_count, 0), 1)
-                ELSE max(findings_count, excluded.findings_count)
+                ELSE {other_count}
             END,
             run_id = iif({wins}, excluded.run_id, run_id),
             shard_id = iif({wins}, excluded.shard_id, shard_id),
@@ -57,7 +95,15 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
                 ELSE coalesce(error_code, excluded.error_code)
             END"
     )
-});
+}
+
+/// The done-ledger's durable state: the database and the upsert it merges
+/// with (always [`UPSERT`] outside `tests/planted_sql_bugs.rs`).
+#[doc(hidden)]
+pub struct LedgerDb {
+    conn: Connection,
+    upsert: &'static str,
+}
 
 static GET: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM done_ledger WHERE tenant = ?1 AND policy = ?2 AND ovid = ?3"));
@@ -108,7 +154,7 @@ pub struct DoneLedgerSql;
 impl StoreBackend for DoneLedgerSql {
     type Payload = Vec<DoneLedgerRecord>;
     type Receipt = DoneLedgerCommitReceipt;
-    type Durable = Connection;
+    type Durable = LedgerDb;
     type Error = SqlitePersistenceError;
     const STORE_KIND: StoreKind = StoreKind::DoneLedger;
 
@@ -116,14 +162,14 @@ impl StoreBackend for DoneLedgerSql {
     /// receipt counts distinct keys); the merge into durable rows is the
     /// upsert, all in one transaction that any error rolls back.
     fn apply(
-        conn: &mut Connection,
+        db: &mut LedgerDb,
         records: &Vec<DoneLedgerRecord>,
     ) -> Result<DoneLedgerCommitReceipt, SqlitePersistenceError> {
         records.iter().try_for_each(DoneLedgerRecord::validate_for_write)?;
         let deduped = dedupe_batch(records)?;
-        let tx = conn.transaction()?;
+        let tx = db.conn.transaction()?;
         {
-            let mut upsert = tx.prepare_cached(&UPSERT)?;
+            let mut upsert = tx.prepare_cached(db.upsert)?;
             for r in &deduped {
                 let (key, p) = (r.key(), r.provenance());
                 upsert.execute(params![
@@ -164,7 +210,25 @@ impl SqliteDoneLedger {
     /// A fresh ledger; with `auto_complete` off every write waits for a release.
     /// Fails only if SQLite cannot open the database or create the schema.
     pub fn with_auto_complete(auto_complete: bool) -> Result<Self, SqlitePersistenceError> {
-        Ok(Self { core: SharedCore::new(StoreCore::new(schema::open_done_ledger()?, auto_complete)) })
+        Self::with_upsert(&UPSERT, auto_complete)
+    }
+
+    /// A fresh ledger whose upsert carries `bug`: a test hook for
+    /// `tests/planted_sql_bugs.rs`, which shows the conformance suite
+    /// catches it. Never use it for anything else.
+    #[doc(hidden)]
+    pub fn open_with_planted_bug(bug: PlantedSqlBug) -> Result<Self, SqlitePersistenceError> {
+        let upsert = match bug {
+            PlantedSqlBug::ProvenanceWinnerFlipped => &PLANTED_FLIPPED,
+            PlantedSqlBug::FindingsCountKeptOnClean => &PLANTED_KEPT_ON_CLEAN,
+            PlantedSqlBug::FindingsCountStoredKept => &PLANTED_STORED_KEPT,
+        };
+        Self::with_upsert(upsert, true)
+    }
+
+    fn with_upsert(upsert: &'static LazyLock<String>, auto_complete: bool) -> Result<Self, SqlitePersistenceError> {
+        let db = LedgerDb { conn: schema::open_done_ledger()?, upsert: upsert.as_str() };
+        Ok(Self { core: SharedCore::new(StoreCore::new(db, auto_complete)) })
     }
 
     pub(crate) fn core(&self) -> &StoreCore<DoneLedgerSql> {
@@ -172,7 +236,7 @@ impl SqliteDoneLedger {
     }
 
     fn query<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, SqlitePersistenceError> {
-        Ok(self.core.read(f)??)
+        Ok(self.core.read(|db| f(&db.conn))??)
     }
 
     /// Number of durable rows.

@@ -26,6 +26,8 @@ mod schema;
 
 pub use done_ledger::DoneLedgerSql;
 pub use done_ledger::SqliteDoneLedger;
+#[doc(hidden)]
+pub use done_ledger::{LedgerDb, PlantedSqlBug};
 pub use error::SqlitePersistenceError;
 pub use findings::SqliteFindingsSink;
 pub use findings::{FindingsPayload, FindingsSql};

@@ -36,7 +36,7 @@ fn native_backend_passes_every_check() {
 }
 
 /// The size of the suite; a new check changes it on purpose.
-const CHECK_COUNT: usize = 52;
+const CHECK_COUNT: usize = 56;
 
 #[test]
 fn the_suite_has_the_expected_checks_and_testing_needs() {
@@ -59,7 +59,7 @@ fn the_suite_has_the_expected_checks_and_testing_needs() {
     );
     assert_eq!(testing, expected);
     // The reference checks, the limits, the paging and capacity hold every backend.
-    for group in ["done-ledger", "findings", "redaction", "limits", "isolation", "paging", "capacity"] {
+    for group in ["done-ledger", "findings", "redaction", "limits", "isolation", "paging", "merge", "capacity"] {
         assert!(checks.iter().filter(|c| c.group == group).all(|c| !c.needs_testing), "{group}");
     }
 }
@@ -85,6 +85,7 @@ fn reference_groups_have_the_reference_check_counts() {
             "faults",
             "replay",
             "paging",
+            "merge",
             "capacity"
         ]
     );
@@ -166,10 +167,15 @@ fn assert_fails(report: &ConformanceReport, must_fail: &[&str]) {
 #[test]
 fn keeping_the_winning_row_fails_the_per_field_max_checks() {
     let report = run_conformance(&BrokenBackend(Bug::KeepsWinningRow));
-    let expected: BTreeSet<String> =
-        ["done-ledger/fail-then-scan", "done-ledger/scan-then-fail", "replay/done-ledger-receipts"]
-            .map(String::from)
-            .into();
+    let expected: BTreeSet<String> = [
+        "done-ledger/fail-then-scan",
+        "done-ledger/scan-then-fail",
+        "replay/done-ledger-receipts",
+        "merge/provenance-winner",
+        "merge/findings-count",
+    ]
+    .map(String::from)
+    .into();
     assert_eq!(failed(&report), expected, "\n{report}");
 }
 

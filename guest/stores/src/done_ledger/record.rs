@@ -157,7 +157,14 @@ impl DoneLedgerRecord {
                 p.shard_id().as_raw() as i64,
             )
         };
-        tuple(self).cmp(&tuple(other)).then_with(|| self.code_bytes().cmp(other.code_bytes()))
+        tuple(self).cmp(&tuple(other)).then_with(|| {
+            let (mine, theirs) = (self.code_bytes(), other.code_bytes());
+            // The planted bug for the extracted-model differential
+            // (scripts/extraction.sh): the error-code tie-break flipped.
+            #[cfg(model_planted_bug = "flipped_tie_break")]
+            let (mine, theirs) = (theirs, mine);
+            mine.cmp(theirs)
+        })
     }
 }
 

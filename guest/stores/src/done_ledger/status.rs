@@ -42,7 +42,12 @@ impl DoneLedgerStatus {
     /// The lattice join: the higher rank (equal ranks are the same variant).
     #[must_use]
     pub const fn merge(self, other: Self) -> Self {
-        if other.rank() > self.rank() { other } else { self }
+        let other_is_higher = other.rank() > self.rank();
+        // The planted bug for the extracted-model differential
+        // (scripts/extraction.sh): the join keeps the lower rank.
+        #[cfg(model_planted_bug = "status_merge_flipped")]
+        let other_is_higher = other.rank() < self.rank();
+        if other_is_higher { other } else { self }
     }
 
     /// Whether the object version was actually scanned (`ScannedClean`, `ScannedWithFindings`).

@@ -9,6 +9,7 @@ mod deadlines;
 mod differential;
 mod no_data_loss;
 mod node_scenario;
+mod served;
 mod shape;
 mod support;
 mod traps;

@@ -20,6 +20,8 @@ pub mod fixture;
 mod harness;
 mod isolation;
 mod limits;
+mod merge;
+mod observation_merge;
 mod paging;
 mod redaction;
 mod replay;

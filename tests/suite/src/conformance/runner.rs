@@ -9,7 +9,8 @@ use super::error::CheckFailure;
 use super::harness::PendingGuard;
 use super::report::{CheckOutcome, CheckStatus, ConformanceReport};
 use super::{
-    atomicity, capacity, completion, done_ledger, faults, findings, isolation, limits, paging, redaction, replay,
+    atomicity, capacity, completion, done_ledger, faults, findings, isolation, limits, merge, observation_merge,
+    paging, redaction, replay,
 };
 use crate::backend::{Backend, NativeBackend};
 
@@ -197,6 +198,14 @@ registry! {
         "occurrences_page pages of 1, 7 and 10,000 concatenate to the snapshot";
     "paging" / "observations" => contract paging::observations,
         "observations_page pages of 1, 7 and 10,000 concatenate to the snapshot";
+    "merge" / "provenance-winner" => contract merge::provenance_winner,
+        "every level of the winner tuple, in every order: provenance and code from the winner, bytes and counts joined";
+    "merge" / "findings-count" => contract merge::findings_count,
+        "the merged findings count follows the merged status (0 clean, the scanned count, else the maximum)";
+    "merge" / "receipt-counts" => contract merge::receipt_counts,
+        "receipts count distinct batch-merged keys, scanned keys and every row's findings count";
+    "merge" / "observation-ties" => contract observation_merge::ties_and_locations,
+        "observation upserts: later seen_at wins, ties keep the existing row unless it brings a location, locations fall back";
     "capacity" / "done-ledger-fill" => bounded capacity::done_ledger_fill_to_cap,
         "a bounded ledger filled to its cap refuses with CapacityExceeded and keeps every acknowledged row";
 }

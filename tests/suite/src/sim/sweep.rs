@@ -228,6 +228,23 @@ impl SimStore {
             Self::Findings => names::<super::findings::FindingsSimEventKind>(),
         }
     }
+
+    /// The event kinds a sweep at `level` must reach: every kind, except at
+    /// sunny, which injects no faults and so cannot reach the kinds only a
+    /// fault leads to.
+    pub fn expected_kind_names(self, level: FaultLevel) -> Vec<&'static str> {
+        fn names<S: super::events::StoreKind>(level: FaultLevel) -> Vec<&'static str> {
+            super::events::SimEventKind::<S>::all()
+                .into_iter()
+                .filter(|kind| level != FaultLevel::SunnyDay || !kind.needs_faults())
+                .map(EventKind::name)
+                .collect()
+        }
+        match self {
+            Self::DoneLedger => names::<super::done_ledger::DoneLedgerStoreKind>(level),
+            Self::Findings => names::<super::findings::FindingsStoreKind>(level),
+        }
+    }
 }
 
 impl core::str::FromStr for SimStore {

@@ -427,6 +427,23 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        // A proof speaks about the shipped code only through a differential
+        // test of its extracted model (a test in an `extracted_models.rs`)
+        // whose artifact traces to it.
+        let differential: BTreeSet<&str> = project
+            .artifacts()
+            .filter(|a| {
+                a.list(TESTS).unwrap_or_default().iter().any(|t| {
+                    t.split_once("::").is_some_and(|(path, _)| path.rsplit('/').next() == Some("extracted_models.rs"))
+                })
+            })
+            .flat_map(|a| a.targets(TRACES_TO))
+            .collect();
+        for proof in project.artifacts().filter(|a| a.method() == Some(FORMAL)) {
+            if !differential.contains(proof.id()) {
+                self.report(Finding::ProofWithoutDifferential { id: proof.id().to_owned() });
+            }
+        }
         for path in self.tree.files_under("proofs", &[".v"]) {
             let Some(module) = path.strip_prefix("proofs/").and_then(|f| f.strip_suffix(".v")) else { continue };
             let Some(results) = self.facts.coq(self.tree, module) else { continue };

@@ -70,6 +70,10 @@ pub enum Finding {
     UntracedLoomTest { path: String, name: String },
     #[error("{module}.{theorem}: Theorem traced by no formal-verification artifact")]
     UntracedTheorem { module: String, theorem: String },
+    #[error(
+        "{id}: proves a model that no differential test checks against the code (no artifact with an `extracted_models.rs` test traces to it)"
+    )]
+    ProofWithoutDifferential { id: String },
 }
 
 impl Finding {

@@ -359,6 +359,25 @@ fn untraced_loom_tests_test_files_and_theorems_are_reported() {
 }
 
 #[test]
+fn a_proof_no_differential_test_traces_to_is_reported() {
+    let (mut project, tree) = real();
+    assert!(!check(&project, &tree).iter().any(|f| matches!(f, Finding::ProofWithoutDifferential { .. })));
+    // Drop the differential tests' links to one proof: it is then reported.
+    let proof = "PROOF-HEAP";
+    let ids: Vec<String> = project
+        .artifacts()
+        .filter(|a| a.list(TESTS).unwrap_or_default().iter().any(|t| t.contains("extracted_models.rs::")))
+        .map(|a| a.id().to_owned())
+        .collect();
+    for id in &ids {
+        project.artifact_mut(id).links.retain(|l| l.target.as_deref() != Some(proof));
+    }
+    let findings = check(&project, &tree);
+    let reported = |f: &Finding| matches!(f, Finding::ProofWithoutDifferential { id } if id == proof);
+    assert_reported(&findings, reported, "proof without a differential test");
+}
+
+#[test]
 fn yaml_typos_bad_values_and_untyped_mentions_are_reported() {
     let (mut project, tree) = real();
     let requirement = first_requirement(&project);

@@ -48,6 +48,20 @@ if [ -x scripts/shuttle.sh ]; then
   scripts/shuttle.sh
 fi
 
+if [ -x scripts/mutants.sh ]; then
+  # A sampled slice of the mutation measurement (docs/mutation.md): about 4
+  # mutants of the merge code judged by the conformance suite alone. Time:
+  # ~3 min to install cargo-mutants once, ~5 min for the slice's first build.
+  step "mutation slice (cargo-mutants, conformance suite as the only test)"
+  if ! command -v cargo-mutants >/dev/null; then
+    cargo install --quiet --locked cargo-mutants --version 27.1.0
+  fi
+  scripts/mutants.sh --sample 0 --shard 1/16 -o target/mutants-slice
+  for outcome in caught missed timeout unviable; do
+    printf '%s %s\n' "$outcome" "$(wc -l <target/mutants-slice/mutants.out/$outcome.txt)"
+  done
+fi
+
 if [ -f proofs/check.sh ]; then
   step "Coq proofs"
   bash proofs/check.sh

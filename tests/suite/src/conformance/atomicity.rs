@@ -124,7 +124,32 @@ pub(crate) fn done_ledger_invalid_record<B: Backend>(backend: &B) -> Result<(), 
         },
         &PersistenceInputError::UnexpectedErrorCode { status: "ScannedClean" }.into(),
         None,
-    )
+    )?;
+    // A findings count the status contradicts (docs/contract.md §3.5 rule 1)
+    // cannot even be built into a row, in either direction: no backend can be
+    // handed one through the record type.
+    for (status, findings, name, case) in [
+        (DoneLedgerStatus::ScannedClean, 3, "ScannedClean", "atomicity/done-ledger-invalid-record:clean-with-findings"),
+        (
+            DoneLedgerStatus::ScannedWithFindings,
+            0,
+            "ScannedWithFindings",
+            "atomicity/done-ledger-invalid-record:findings-without-count",
+        ),
+    ] {
+        let expected = PersistenceInputError::InconsistentFindingsCount { status: name, findings_count: findings };
+        match DoneLedgerRecord::try_new(scene.bad_key, status, 1, findings, provenance(1, 1, 1, 1, 1), None) {
+            Err(error) if error == expected => {}
+            other => {
+                return Err(CheckFailure::WrongError {
+                    case,
+                    expected: expected.to_string(),
+                    actual: format!("{other:?}"),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn done_ledger_provenance_ordering<B: Backend>(backend: &B) -> Result<(), CheckFailure> {

@@ -121,7 +121,7 @@ registry! {
     "redaction" / "finding-record" => contract redaction::finding_record,
         "FindingRecord Debug shows none of the secret hash bytes";
     "atomicity" / "done-ledger-invalid-record" => contract atomicity::done_ledger_invalid_record,
-        "missing or unexpected error codes reject the whole batch";
+        "missing or unexpected error codes, or a findings count the status contradicts, reject the whole batch";
     "atomicity" / "done-ledger-provenance-ordering" => contract atomicity::done_ledger_provenance_ordering,
         "started_at > finished_at rejects the whole batch";
     "atomicity" / "done-ledger-submit-failure" => testing atomicity::done_ledger_submit_failure,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
-    OccurrenceRecord, merge_observations,
+    OccurrenceRecord, check_immutable, merge_observations,
 };
 use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
@@ -271,24 +271,6 @@ struct Plan<'a> {
     findings: Vec<&'a FindingRecord>,
     occurrences: Vec<&'a OccurrenceRecord>,
     observations: Vec<ObservationRecord>,
-}
-
-/// An immutable row against the batch so far and the durable row: `Ok(None)`
-/// when the batch already has it, `Ok(Some(new))` when it is first seen
-/// here (`new`: the store lacks it too), `Err` on a conflict.
-fn check_immutable<K: Copy + Eq + std::hash::Hash, V: PartialEq>(
-    key: K,
-    record: &V,
-    batch: &HashMap<K, &V>,
-    durable: &HashMap<K, V>,
-) -> Result<Option<bool>, ()> {
-    if let Some(seen) = batch.get(&key) {
-        return if *seen == record { Ok(None) } else { Err(()) };
-    }
-    match durable.get(&key) {
-        Some(stored) if stored != record => Err(()),
-        stored => Ok(Some(stored.is_none())),
-    }
 }
 
 /// The in-memory sink's checks (`docs/contract.md §7.2`), in its order,

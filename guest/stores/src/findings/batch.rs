@@ -106,3 +106,31 @@ impl<'a> FindingsUpsertBatch<'a> {
         Ok(())
     }
 }
+
+/// Checks an immutable row (a finding or an occurrence, `docs/contract.md`
+/// §7) against the rows the batch has already admitted and the durable ones:
+/// `Ok(None)` if the batch already has it, else `Ok(Some(new))`, `new`
+/// telling whether the store lacks it too (and so must grow for it);
+/// `Err(())` when either holds a different row under the key (a conflict).
+/// Shared by every store that checks a batch in Rust, whatever its maps'
+/// hashers.
+pub fn check_immutable<K, V, S1, S2>(
+    key: K,
+    record: &V,
+    batch: &std::collections::HashMap<K, &V, S1>,
+    durable: &std::collections::HashMap<K, V, S2>,
+) -> Result<Option<bool>, ()>
+where
+    K: Copy + Eq + core::hash::Hash,
+    V: PartialEq,
+    S1: core::hash::BuildHasher,
+    S2: core::hash::BuildHasher,
+{
+    if let Some(seen) = batch.get(&key) {
+        return if *seen == record { Ok(None) } else { Err(()) };
+    }
+    match durable.get(&key) {
+        Some(stored) if stored != record => Err(()),
+        stored => Ok(Some(stored.is_none())),
+    }
+}

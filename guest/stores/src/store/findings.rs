@@ -11,7 +11,7 @@ use super::reserve::Reserver;
 use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
-    OccurrenceRecord, merge_observations,
+    OccurrenceRecord, check_immutable, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::check_read_size;
@@ -46,24 +46,6 @@ pub struct FindingsPayload {
 
 /// The findings rows behind the store core: how an in-memory write applies.
 pub struct FindingsBackend;
-
-/// Checks an immutable row against the batch so far and durable state:
-/// `Ok(None)` if the batch already has it, else `Ok(Some(new))`, `new`
-/// telling whether the store lacks it too (and so must grow for it).
-fn check_immutable<K: Copy + Eq + core::hash::Hash, V: PartialEq>(
-    key: K,
-    record: &V,
-    batch: &HashMap<K, &V>,
-    durable: &HashMap<K, V>,
-) -> Result<Option<bool>, ()> {
-    if let Some(seen) = batch.get(&key) {
-        return if *seen == record { Ok(None) } else { Err(()) };
-    }
-    match durable.get(&key) {
-        Some(stored) if stored != record => Err(()),
-        stored => Ok(Some(stored.is_none())),
-    }
-}
 
 impl StoreBackend for FindingsBackend {
     type Payload = FindingsPayload;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use gossip_suite::conformance::{CheckOutcome, CheckStatus, ConformanceReport, printable, run_conformance};
+use gossip_suite::conformance::{CheckOutcome, ConformanceReport, printable, run_conformance};
 use gossip_suite::sim::sweep::SimStore;
 use gossip_suite::{Backend, NativeBackend};
 
@@ -155,23 +155,11 @@ pub(crate) fn certify<B: Backend>(args: &CheckArgs, backend: &B, replay: &str, r
     if args.sim_seeds > 0 {
         for store in [SimStore::DoneLedger, SimStore::Findings] {
             let outcome = match backend.unresponsive() {
-                Some(reason) => not_run(backend, store, &reason),
+                Some(reason) => CheckOutcome::not_run("simulation", store.name(), backend.name(), &reason),
                 None => crate::sim_cli::check_outcome(backend, replay, store, args.sim_seeds, args.sim_ops),
             };
             report.outcomes.push(outcome);
         }
-    }
-}
-
-/// The simulation row of a backend that stopped answering.
-fn not_run<B: Backend>(backend: &B, store: SimStore, reason: &str) -> CheckOutcome {
-    CheckOutcome {
-        group: "simulation",
-        name: store.name(),
-        backend: backend.name().to_owned(),
-        status: CheckStatus::Failed,
-        detail: format!("not run: {reason}"),
-        elapsed: Duration::ZERO,
     }
 }
 

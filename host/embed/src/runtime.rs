@@ -277,6 +277,22 @@ pub(crate) fn describe(error: &wasmtime::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Compiles `bytes` on an engine of its own, set up as every host in this
+/// crate needs it: no async or concurrent component-model features (the
+/// stores make plain synchronous calls, 2-3x cheaper without them), and
+/// every call under a deadline (`deadline`: epoch interruption and the
+/// engine's ticker). `tune` adds the rest (e.g. the pooling allocator).
+pub(crate) fn compile(name: &str, bytes: &[u8], tune: impl FnOnce(&mut Config)) -> Result<Component, LoadError> {
+    let mut config = Config::new();
+    config.concurrency_support(false);
+    config.epoch_interruption(true);
+    tune(&mut config);
+    let engine = Engine::new(&config).map_err(|e| LoadError::Engine(describe(&e)))?;
+    crate::deadline::start_ticker(&engine)
+        .map_err(|e| LoadError::Engine(format!("cannot start the call-deadline ticker: {e}")))?;
+    Component::new(&engine, bytes).map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })
+}
+
 impl ComponentRuntime {
     /// A component file; its file name becomes the runtime's name.
     pub fn from_file(path: impl AsRef<Path>, config: RuntimeConfig) -> Result<Self, LoadError> {
@@ -290,27 +306,18 @@ impl ComponentRuntime {
     /// Compiles and pre-instantiates a component; `name` labels its errors. It must
     /// import nothing and export `done-ledger` and `findings` (`testing` is optional).
     pub fn from_bytes(name: &str, bytes: &[u8], config: RuntimeConfig) -> Result<Self, LoadError> {
-        let mut wasm = Config::new();
-        // No async or concurrent component-model features: the stores make
-        // plain synchronous calls, which are 2-3x cheaper without them.
-        wasm.concurrency_support(false);
-        // Every call runs under a deadline (see `deadline`).
-        wasm.epoch_interruption(true);
-        if let Some(instances) = config.pooling_instances {
-            let mut pool = PoolingAllocationConfig::default();
-            pool.total_component_instances(instances)
-                .total_core_instances(instances.saturating_mul(4))
-                .total_memories(instances.saturating_mul(2))
-                .total_tables(instances.saturating_mul(4))
-                .max_memory_size(config.memory_limit);
-            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        }
-        let engine = Engine::new(&wasm).map_err(|e| LoadError::Engine(describe(&e)))?;
-        crate::deadline::start_ticker(&engine)
-            .map_err(|e| LoadError::Engine(format!("cannot start the call-deadline ticker: {e}")))?;
-        let component = Component::new(&engine, bytes)
-            .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
-        let linker = Linker::<HostState>::new(&engine);
+        let component = compile(name, bytes, |wasm| {
+            if let Some(instances) = config.pooling_instances {
+                let mut pool = PoolingAllocationConfig::default();
+                pool.total_component_instances(instances)
+                    .total_core_instances(instances.saturating_mul(4))
+                    .total_memories(instances.saturating_mul(2))
+                    .total_tables(instances.saturating_mul(4))
+                    .max_memory_size(config.memory_limit);
+                wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            }
+        })?;
+        let linker = Linker::<HostState>::new(component.engine());
         let link = |e: wasmtime::Error| LoadError::Link { name: name.to_owned(), message: describe(&e) };
         let pre = linker.instantiate_pre(&component).map_err(link)?;
         let indices = Indices {

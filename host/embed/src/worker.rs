@@ -15,14 +15,14 @@ use gossip_persistence::findings::{DurableFindingsCounts, FindingRecord, Observa
 use gossip_persistence::{PersistenceInputError, StoreKind};
 use thiserror::Error;
 use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Engine, Store};
 
 use crate::bindings::exports::gossip::persistence::hash_seed;
 use crate::bindings::exports::gossip::persistence::types as store_wit;
 use crate::convert::{self, digest};
 use crate::decode::Decoder;
 use crate::error::FieldError;
-use crate::runtime::{Budget, describe, fresh_seed};
+use crate::runtime::{Budget, compile, describe, fresh_seed};
 use crate::{ComponentStoreError, DEFAULT_CALL_TIMEOUT, DEFAULT_MEMORY_LIMIT, LoadError};
 
 /// Host bindings of the plugged worker's world.
@@ -137,15 +137,9 @@ pub struct WorkerRuntime {
 impl WorkerRuntime {
     /// Compiles a plugged worker; `name` labels its errors. It must import nothing.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, LoadError> {
-        let mut config = Config::new();
-        config.concurrency_support(false);
         // Every call runs under a deadline, as the stores' do.
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(describe(&e)))?;
-        crate::deadline::start_ticker(&engine)
-            .map_err(|e| LoadError::Engine(format!("cannot start the call-deadline ticker: {e}")))?;
-        let component = Component::new(&engine, bytes)
-            .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
+        let component = compile(name, bytes, |_| {})?;
+        let engine = component.engine().clone();
         // An empty linker: a component that imports anything fails here.
         let linker = Linker::new(&engine);
         let link = |e: wasmtime::Error| LoadError::Link { name: name.to_owned(), message: describe(&e) };

@@ -12,7 +12,7 @@ use thiserror::Error;
 use wasmtime::component::{
     Component, ComponentExportIndex, Func, HasSelf, InstancePre, Linker, ResourceAny, ResourceTable,
 };
-use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::StoreUser;
 use super::errors::{read_back, worker_error};
@@ -20,7 +20,7 @@ use super::ports::{LedgerPort, SinkPort};
 use super::resources::BackendFailure;
 use crate::bindings::exports::gossip::persistence::types as store_wit;
 use crate::decode::Decoder;
-use crate::runtime::{Budget, describe};
+use crate::runtime::{Budget, compile, describe};
 use crate::worker::{FindingsRows, WorkerError, wit};
 use crate::{
     ComponentStoreError, DEFAULT_CALL_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITE_TIMEOUT, LoadError, convert,
@@ -166,17 +166,10 @@ impl ServedWorkerRuntime {
     /// only the store interfaces (`gossip:persistence/store-user`) and must
     /// export `gossip:scanning-worker/scanner`.
     pub fn from_bytes(name: &str, bytes: &[u8], config: ServedConfig) -> Result<Self, LoadError> {
-        let mut engine_config = Config::new();
-        engine_config.concurrency_support(false);
         // Every call runs under a deadline, as the stores' and the plugged worker's do.
-        engine_config.epoch_interruption(true);
-        let engine = Engine::new(&engine_config).map_err(|e| LoadError::Engine(describe(&e)))?;
-        crate::deadline::start_ticker(&engine)
-            .map_err(|e| LoadError::Engine(format!("cannot start the call-deadline ticker: {e}")))?;
-        let component = Component::new(&engine, bytes)
-            .map_err(|e| LoadError::Compile { name: name.to_owned(), message: describe(&e) })?;
+        let component = compile(name, bytes, |_| {})?;
         let link = |e: wasmtime::Error| LoadError::Link { name: name.to_owned(), message: describe(&e) };
-        let mut linker = Linker::new(&engine);
+        let mut linker = Linker::new(component.engine());
         StoreUser::add_to_linker::<ServedState, HasSelf<ServedState>>(&mut linker, |state| state).map_err(link)?;
         let pre = linker.instantiate_pre(&component).map_err(link)?;
         let exports = Exports::find(name, &component)?;

@@ -65,6 +65,20 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
+    /// A check not run because the backend stopped answering (see
+    /// [`Backend::unresponsive`](crate::Backend::unresponsive)): a failure,
+    /// since the backend is not certified, with the reason.
+    pub fn not_run(group: &'static str, name: &'static str, backend: &str, reason: &str) -> Self {
+        Self {
+            group,
+            name,
+            backend: backend.to_owned(),
+            status: CheckStatus::Failed,
+            detail: format!("not run: {reason}"),
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// `group/name`, unique within one backend's run.
     pub fn id(&self) -> String {
         format!("{}/{}", self.group, self.name)

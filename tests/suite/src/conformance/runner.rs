@@ -244,7 +244,7 @@ pub fn run_selected<B: Backend>(backend: &B, select: impl Fn(&str, &str) -> bool
             } else if check.needs_bounded && backend.new_bounded_ledger().is_none() {
                 skip(backend, check, NEEDS_BOUNDED)
             } else if let Some(reason) = backend.unresponsive() {
-                not_run(backend, check, &reason)
+                CheckOutcome::not_run(check.group, check.name, backend.name(), &reason)
             } else {
                 run_one(backend, check)
             }
@@ -260,19 +260,6 @@ fn skip<B: Backend>(backend: &B, check: &Check<B>, reason: &str) -> CheckOutcome
         backend: backend.name().to_owned(),
         status: CheckStatus::Skipped { reason: reason.to_owned() },
         detail: reason.to_owned(),
-        elapsed: Duration::ZERO,
-    }
-}
-
-/// A check not run because the backend stopped answering: a failure (the
-/// backend is not certified), with the reason.
-fn not_run<B: Backend>(backend: &B, check: &Check<B>, reason: &str) -> CheckOutcome {
-    CheckOutcome {
-        group: check.group,
-        name: check.name,
-        backend: backend.name().to_owned(),
-        status: CheckStatus::Failed,
-        detail: format!("not run: {reason}"),
         elapsed: Duration::ZERO,
     }
 }

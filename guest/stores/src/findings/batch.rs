@@ -114,6 +114,9 @@ impl<'a> FindingsUpsertBatch<'a> {
 /// `Err(())` when either holds a different row under the key (a conflict).
 /// Shared by every store that checks a batch in Rust, whatever its maps'
 /// hashers.
+// The caller turns `Err(())` into its typed conflict error, which needs the
+// row and the layer only it has at hand.
+#[allow(clippy::result_unit_err)]
 pub fn check_immutable<K, V, S1, S2>(
     key: K,
     record: &V,

@@ -189,8 +189,10 @@ fn report_resident_bytes() {
     let per_row = (after - before) as f64 / rows as f64;
     eprintln!(
         "resident bytes per done-ledger row: {per_row:.1} ({rows} rows, 1 in 4 with an error code; \
-         size_of::<DoneLedgerRecord>() = {})",
-        size_of::<DoneLedgerRecord>()
+         size_of::<DoneLedgerRecord>() = {}, stored row = {}, table entry = {})",
+        size_of::<DoneLedgerRecord>(),
+        InMemoryDoneLedger::STORED_ROW_SIZE,
+        InMemoryDoneLedger::STORED_ENTRY_SIZE,
     );
 }
 

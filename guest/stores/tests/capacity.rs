@@ -14,7 +14,7 @@ use common::{
 };
 use gossip_persistence::done_ledger::DoneLedgerRecord;
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
-use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, OvidHash, TenantId};
+use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
     FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl, StoreError, StoreKind,
@@ -95,7 +95,7 @@ fn every_refused_reservation_of_a_ledger_write_changes_nothing() {
         assert_eq!(ledger_state(&ledger), expected);
     }
     // Growth of the stored scope (two new keys) and of each new scope's table.
-    let row = size_of::<(OvidHash, DoneLedgerRecord)>();
+    let row = InMemoryDoneLedger::STORED_ENTRY_SIZE;
     for needed in [2 * row, row] {
         assert!(at_apply.contains(&shortfall(StoreKind::DoneLedger, needed)), "no refusal for {needed} bytes");
     }

@@ -169,6 +169,24 @@ impl DoneLedgerRecord {
 }
 
 impl DoneLedgerRecord {
+    /// Puts back together a row a store kept without its key. Checks
+    /// nothing: the store validated the row when it was written.
+    pub(crate) const fn from_stored(
+        key: DoneLedgerKey,
+        status: DoneLedgerStatus,
+        bytes_scanned: u64,
+        findings_count: u32,
+        provenance: DoneLedgerProvenance,
+        error_code: Option<DoneLedgerErrorCode>,
+    ) -> Self {
+        Self { key, status, bytes_scanned, findings_count, provenance, error_code }
+    }
+
+    /// The error code, moved out (the rest is `Copy` and read through the getters).
+    pub(crate) fn into_error_code(self) -> Option<DoneLedgerErrorCode> {
+        self.error_code
+    }
+
     fn code_bytes(&self) -> &[u8] {
         self.error_code.as_ref().map_or(&[], |c| c.as_str().as_bytes())
     }

@@ -4,6 +4,7 @@ use crate::hash::HashMap;
 use core::fmt;
 
 use super::core::{SharedCore, StoreBackend, StoreCore, StoreHandle};
+use super::done_row::DoneRow;
 use super::error::{StoreError, StoreKind};
 use super::page;
 use super::reserve::Reserver;
@@ -13,10 +14,15 @@ use crate::identity::{OvidHash, PolicyHash, TenantId};
 use crate::input_error::{check_batch_size, check_read_size};
 
 type Scope = (TenantId, PolicyHash);
-type ScopeTable = HashMap<OvidHash, DoneLedgerRecord>;
+/// A scope's rows by ovid, each without the key its scope and ovid already spell.
+type ScopeTable = HashMap<OvidHash, DoneRow>;
 
 fn scope_of(record: &DoneLedgerRecord) -> Scope {
     (record.key().tenant_id(), record.key().policy_hash())
+}
+
+fn key_of(&(tenant_id, policy_hash): &Scope, ovid_hash: OvidHash) -> DoneLedgerKey {
+    DoneLedgerKey::new(tenant_id, policy_hash, ovid_hash)
 }
 
 /// Rows grouped by (tenant, policy) scope, so listing one scope never walks
@@ -32,15 +38,17 @@ impl DoneLedgerDurable {
         Self { scopes: HashMap::default(), rows: 0, reserve }
     }
 
-    fn get(&self, key: &DoneLedgerKey) -> Option<&DoneLedgerRecord> {
-        self.scopes.get(&(key.tenant_id(), key.policy_hash()))?.get(&key.ovid_hash())
+    fn get(&self, key: &DoneLedgerKey) -> Option<DoneLedgerRecord> {
+        let row = self.scopes.get(&(key.tenant_id(), key.policy_hash()))?.get(&key.ovid_hash())?;
+        Some(row.to_record(*key))
     }
 
-    /// Only called once room for the row was reserved, so it cannot allocate.
+    /// Only called once room for the row was reserved, so it cannot allocate
+    /// (the row moves its error code, it does not copy it).
     fn put(&mut self, record: DoneLedgerRecord) {
         let key = *record.key();
         let scope = self.scopes.entry((key.tenant_id(), key.policy_hash())).or_default();
-        if scope.insert(key.ovid_hash(), record).is_none() {
+        if scope.insert(key.ovid_hash(), DoneRow::from_record(record)).is_none() {
             self.rows += 1;
         }
     }
@@ -70,8 +78,10 @@ impl DoneLedgerDurable {
             if let Some(table) = scopes.get_mut(&scope) {
                 let mut new_keys = 0;
                 for row in run.iter_mut() {
-                    match table.get(&row.key().ovid_hash()) {
-                        Some(existing) => *row = existing.merge(row)?,
+                    match table.get_mut(&row.key().ovid_hash()) {
+                        // The stored row is lent back as a whole record and
+                        // is unchanged afterwards: only the merge decides.
+                        Some(stored) => *row = stored.with_record(*row.key(), |existing| existing.merge(row))?,
                         None => new_keys += 1,
                     }
                 }
@@ -87,16 +97,22 @@ impl DoneLedgerDurable {
 
     /// The durable rows strictly after `after`, at most `limit`, sorted by key.
     fn rows_after(&self, after: Option<&DoneLedgerKey>, limit: usize) -> Result<Vec<DoneLedgerRecord>, StoreError> {
-        let after_scope = after.map(|key| (key.tenant_id(), key.policy_hash()));
+        // Rows store no key: select by (scope, ovid) borrowed from the tables,
+        // which orders exactly as `DoneLedgerKey` (tenant, policy, ovid), and
+        // build the 96-byte keys only for the rows of the page.
+        let after = after.map(|key| ((key.tenant_id(), key.policy_hash()), key.ovid_hash()));
         // A whole scope before the cursor's is skipped without looking at its rows.
         let candidates = self
             .scopes
             .iter()
-            .filter(|(scope, _)| after_scope.is_none_or(|after| **scope >= after))
-            .flat_map(|(_, table)| table.values())
-            .filter(|row| after.is_none_or(|after| row.key() > after))
-            .map(|row| (row.key(), row));
-        page::cloned(&self.reserve, page::smallest(&self.reserve, candidates, self.rows, limit)?)
+            .filter(|(scope, _)| after.is_none_or(|(after_scope, _)| **scope >= after_scope))
+            .flat_map(|(scope, table)| table.iter().map(move |(ovid, row)| ((scope, ovid), row)))
+            .filter(|(at, _)| after.as_ref().is_none_or(|(scope, ovid)| *at > (scope, ovid)));
+        let page = page::smallest(&self.reserve, candidates, self.rows, limit)?;
+        let mut rows = Vec::new();
+        self.reserve.vec(&mut rows, page.len())?;
+        rows.extend(page.into_iter().map(|((scope, ovid), row)| row.to_record(key_of(scope, *ovid))));
+        Ok(rows)
     }
 }
 
@@ -155,6 +171,15 @@ impl Default for InMemoryDoneLedger {
 }
 
 impl InMemoryDoneLedger {
+    /// Bench and test support: bytes of one stored row (a record without its key).
+    #[doc(hidden)]
+    pub const STORED_ROW_SIZE: usize = size_of::<DoneRow>();
+
+    /// Bench and test support: bytes of one scope-table entry (ovid and row),
+    /// the unit a table reservation counts, before the table's control byte.
+    #[doc(hidden)]
+    pub const STORED_ENTRY_SIZE: usize = size_of::<(OvidHash, DoneRow)>();
+
     /// A ledger that applies writes at submit (auto-complete).
     pub fn new() -> Self {
         Self::with_auto_complete(true)
@@ -226,7 +251,9 @@ impl DoneLedger for InMemoryDoneLedger {
         self.reserve.vec(&mut rows, ovid_hashes.len())?;
         self.core.read(|d| {
             let scope = d.scopes.get(&(tenant_id, policy_hash));
-            rows.extend(ovid_hashes.iter().map(|ovid| scope.and_then(|s| s.get(ovid)).cloned()));
+            let row =
+                |ovid: &OvidHash| Some(scope?.get(ovid)?.to_record(DoneLedgerKey::new(tenant_id, policy_hash, *ovid)));
+            rows.extend(ovid_hashes.iter().map(row));
         })?;
         Ok(rows)
     }
@@ -277,7 +304,7 @@ impl DoneLedger for InMemoryDoneLedger {
 
 impl DoneLedgerInspect for InMemoryDoneLedger {
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, Self::Error> {
-        self.core.read(|d| d.get(key).cloned())
+        self.core.read(|d| d.get(key))
     }
 
     fn snapshot(&self) -> Result<Vec<DoneLedgerRecord>, Self::Error> {

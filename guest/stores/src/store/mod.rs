@@ -3,6 +3,7 @@
 mod core;
 mod countdown;
 mod done_ledger;
+mod done_row;
 mod error;
 mod findings;
 mod page;

@@ -14,7 +14,7 @@ use gossip_persistence::done_ledger::DoneLedgerRecord;
 use gossip_persistence::findings::{DurableFindingsCounts, FindingRecord, ObservationRecord, OccurrenceRecord};
 use gossip_persistence::{PersistenceInputError, StoreKind};
 use thiserror::Error;
-use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::component::{Component, ComponentExportIndex, Func, Linker, ResourceAny};
 use wasmtime::{Engine, Store};
 
 use crate::bindings::exports::gossip::persistence::hash_seed;
@@ -42,8 +42,7 @@ mod bindings {
 
 use bindings::ScanningWorkerWithStore;
 use bindings::exports::gossip::persistence::testing::GuestController;
-/// The worker's WIT types: requests, reports and errors.
-pub use bindings::exports::gossip::scanning_worker::scanner as wit;
+pub mod wit;
 
 /// A digest as the WIT carries it (four little-endian words).
 pub fn wit_digest(bytes: &[u8; 32]) -> store_wit::Digest {
@@ -132,7 +131,12 @@ pub struct WorkerRuntime {
     pre: bindings::ScanningWorkerWithStorePre<WorkerState>,
     /// The plugged store's `hash-seed` export, when it has one.
     hash_seed: Option<hash_seed::GuestIndices>,
+    /// `worker.scan`, called over [`wit`]'s hand-written request types.
+    scan: ComponentExportIndex,
 }
+
+const SCANNER: &str = "gossip:scanning-worker/scanner@0.1.0";
+const SCAN: &str = "[method]worker.scan";
 
 impl WorkerRuntime {
     /// Compiles a plugged worker; `name` labels its errors. It must import nothing.
@@ -146,7 +150,11 @@ impl WorkerRuntime {
         let pre = bindings::ScanningWorkerWithStorePre::new(linker.instantiate_pre(&component).map_err(link)?)
             .map_err(link)?;
         let hash_seed = hash_seed::GuestIndices::new(pre.instance_pre()).ok();
-        Ok(Self { engine, component, pre, hash_seed })
+        let scan = component
+            .get_export_index(None, SCANNER)
+            .and_then(|scanner| component.get_export_index(Some(&scanner), SCAN))
+            .ok_or_else(|| LoadError::Link { name: name.to_owned(), message: format!("no {SCANNER} {SCAN} export") })?;
+        Ok(Self { engine, component, pre, hash_seed, scan })
     }
 
     /// The component's imports, as `name` strings.
@@ -172,8 +180,15 @@ impl WorkerRuntime {
             seed.call_set_hash_seed(&mut store, fresh_seed()).map_err(trap("hash-seed"))?;
         }
         let api = ScanningWorkerWithStore::new(&mut store, &instance).map_err(trap("instantiate"))?;
+        // Checked here, as bindgen checks its own funcs when it loads them:
+        // wasmtime compares the hand-written types with the component's.
+        let scan = instance.get_func(&mut store, self.scan).ok_or_else(|| WorkerError::Trap {
+            operation: "instantiate",
+            message: format!("{SCAN} is not a function"),
+        })?;
+        scan.typed::<wit::ScanParams<'_>, wit::ScanResults>(&store).map_err(trap("instantiate"))?;
         let worker = api.gossip_scanning_worker_scanner().worker().call_constructor(&mut store).map_err(trap("new"))?;
-        Ok(ScanningWorker { store, api, worker })
+        Ok(ScanningWorker { store, api, worker, scan })
     }
 }
 
@@ -182,6 +197,8 @@ pub struct ScanningWorker {
     store: Store<WorkerState>,
     api: ScanningWorkerWithStore,
     worker: ResourceAny,
+    /// `worker.scan`, its types checked at spawn.
+    scan: Func,
 }
 
 /// Gives the next call its own deadline (`DEFAULT_CALL_TIMEOUT`).
@@ -241,10 +258,9 @@ impl ScanningWorker {
         context: wit::ScanContext,
         objects: &[wit::ObjectScan],
     ) -> Result<wit::ScanReport, WorkerError> {
+        let typed = self.scan.typed::<wit::ScanParams<'_>, wit::ScanResults>(&self.store).map_err(trap("scan"))?;
         arm(&mut self.store);
-        let scanner = self.api.gossip_scanning_worker_scanner();
-        let answer =
-            scanner.worker().call_scan(&mut self.store, self.worker, context, objects).map_err(trap("scan"))?;
+        let (answer,) = typed.call(&mut self.store, (self.worker, context, objects)).map_err(trap("scan"))?;
         answer.map_err(worker_error)
     }
 

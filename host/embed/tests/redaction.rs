@@ -1,11 +1,13 @@
 //! The host's public WIT records redact like the native ones: the `Debug` of
-//! `gossip_host::bindings::exports::gossip::persistence::types::Finding`
-//! never shows its `secret-hash`, in any encoding the suite's `find_leak`
-//! looks for nor as the digest's words; and the hand-written record still
-//! crosses the component boundary both ways with every field intact.
+//! `gossip_host::bindings::exports::gossip::persistence::types::Finding`, and
+//! of the example worker's `gossip_host::worker::wit::Secret` and the
+//! `ObjectScan` request that holds it, never shows a `secret-hash`, in any
+//! encoding the suite's `find_leak` looks for nor as the digest's words; and
+//! the hand-written records still cross the component boundary with every
+//! field intact.
 
 use gossip_host::bindings::exports::gossip::persistence::types as wit;
-use gossip_host::worker::wit_digest;
+use gossip_host::worker::{WorkerRuntime, wit as worker_wit, wit_digest};
 use gossip_host::{ComponentRuntime, RuntimeConfig};
 use gossip_persistence::FindingsInspect;
 use gossip_persistence::findings::FindingRecord;
@@ -114,4 +116,80 @@ fn a_wit_finding_round_trips_through_the_component_with_its_secret_hash() {
     assert_eq!(leak(&format!("{got:?} {listed:?}"), &SECRET), None);
     // The host's decoder reads the same row back as the native record.
     assert_eq!(sink.get_finding(native.tenant_id(), native.finding_id()).expect("read"), Some(native));
+}
+
+fn worker_secret() -> worker_wit::Secret {
+    worker_wit::Secret {
+        rule_fingerprint: wit_digest(&[3; 32]),
+        secret_hash: wit_digest(&SECRET),
+        byte_offset: 17,
+        byte_length: 40,
+        location: Some(wit::Location { display: "src/config.rs".to_owned(), url: None }),
+    }
+}
+
+fn object_scan() -> worker_wit::ObjectScan {
+    worker_wit::ObjectScan {
+        stable_item_id: wit_digest(&[2; 32]),
+        object_version_id: wit_digest(&[4; 32]),
+        strong_version: true,
+        bytes_scanned: 4096,
+        secrets: vec![worker_secret()],
+    }
+}
+
+#[test]
+fn a_worker_secret_and_its_request_debug_redact_the_secret_hash_and_print_the_rest() {
+    let secret = worker_secret();
+    let debug = format!("{secret:?}");
+    assert_eq!(leak(&debug, &SECRET), None, "{debug}");
+    assert!(debug.contains("secret-hash: [redacted]"), "{debug}");
+    // The other fields print as bindgen prints them: WIT names, decimal words.
+    assert!(debug.starts_with(&format!("Secret {{ rule-fingerprint: {:?}, ", secret.rule_fingerprint)), "{debug}");
+    assert!(debug.contains("byte-offset: 17, byte-length: 40, location: Some(Location { display: "), "{debug}");
+    // The request that holds it, nested, and pretty-printed.
+    let object = object_scan();
+    let debug = format!("{object:?}");
+    assert_eq!(leak(&debug, &SECRET), None, "{debug}");
+    assert!(debug.starts_with("ObjectScan { stable-item-id: "), "{debug}");
+    assert!(debug.contains("secrets: [Secret { rule-fingerprint: "), "{debug}");
+    assert!(debug.contains("secret-hash: [redacted]"), "{debug}");
+    let nested = format!("{:#?}", (Some(object.clone()), vec![object], &[secret][..]));
+    assert_eq!(leak(&nested, &SECRET), None, "{nested}");
+}
+
+#[test]
+fn a_worker_secret_crosses_into_the_worker_with_its_secret_hash() {
+    let runtime = WorkerRuntime::from_bytes("scanning worker", gossip_artifacts::PLUGGED_WORKER)
+        .expect("the plugged worker loads");
+    let mut worker = runtime.spawn().expect("a worker starts");
+    let context = worker_wit::ScanContext {
+        tenant_id: wit_digest(&[1; 32]),
+        policy_hash: wit_digest(&[5; 32]),
+        run_id: 1,
+        shard_id: 0,
+        fence_epoch: 1,
+        started_at: 10,
+        finished_at: 20,
+    };
+    // Lowered as the component's `object-scan`, its `secret` inside.
+    let report = worker.scan(context, &[object_scan()]).expect("the scan succeeds");
+    assert_eq!(
+        report.scanned.iter().map(|s| (s.findings, s.occurrences, s.observations)).collect::<Vec<_>>(),
+        vec![(1, 1, 1)]
+    );
+    let rows = worker.findings_rows().expect("read back");
+    // The worker's finding carries the hash it was given; every field arrived.
+    let hashes: Vec<[u8; 32]> = rows.findings.iter().map(|f| *f.secret_hash().as_bytes()).collect();
+    assert_eq!(hashes, vec![SECRET]);
+    assert_eq!(rows.findings[0].tenant_id(), TenantId::from_bytes([1; 32]));
+    assert_eq!(rows.findings[0].stable_item_id(), StableItemId::from_bytes([2; 32]));
+    assert_eq!(rows.findings[0].rule_fingerprint(), RuleFingerprint::from_bytes([3; 32]));
+    let spans: Vec<(u64, u64)> = rows.occurrences.iter().map(|o| (o.byte_offset(), o.byte_length().get())).collect();
+    assert_eq!(spans, vec![(17, 40)]);
+    assert_eq!(
+        rows.observations.iter().map(|o| o.location().map(|l| l.display().to_owned())).collect::<Vec<_>>(),
+        vec![Some("src/config.rs".to_owned())]
+    );
+    assert_eq!(leak(&format!("{report:?} {rows:?}"), &SECRET), None);
 }

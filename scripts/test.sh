@@ -30,6 +30,9 @@ results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$results"
 
+step "one wasmtime build (single packages reuse the workspace's)"
+scripts/one-wasmtime.sh
+
 step "Node host (jco transpile, node --test)"
 scripts/node-test.sh
 

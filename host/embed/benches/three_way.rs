@@ -37,6 +37,11 @@ fn ratio(kind: &str, fast: &str) -> Option<(Duration, Duration, f64)> {
     Some((f, s, s.as_secs_f64() / f.as_secs_f64()))
 }
 
+/// Time of `slow` over native's: the component's overhead (goal ≤ 1.5×).
+fn overhead(kind: &str, slow: &str) -> Option<f64> {
+    Some(mean(&format!("{kind}/{slow}"))?.as_secs_f64() / mean(&format!("{kind}/native"))?.as_secs_f64())
+}
+
 fn report() {
     println!("\n== native / component / SQLite (means over every criterion iteration) ==");
     println!("{:<34} {:>12} {:>12} {:>12}   throughput vs SQLite", "", "native", "component", "sqlite");
@@ -57,12 +62,36 @@ fn report() {
             verdict(rc, 5.0),
         );
     }
+    println!("\n== component time / native time (goal <= 1.5x) ==");
+    for (label, kind) in rows {
+        let cell = |backend: &str| {
+            overhead(kind, backend).map_or_else(
+                || "-".to_owned(),
+                |r| format!("{r:5.2}x ({})", if r <= 1.5 { "met" } else { "NOT met" }),
+            )
+        };
+        println!("{label:<34} default allocator {:<16} pooling allocator {}", cell("component"), cell(POOLED));
+    }
 }
+
+/// The pooled runtime's name, and so its benchmark ids' backend part.
+const POOLED: &str = "component-pooled";
 
 fn main() {
     let component = ComponentBackend::new(
         ComponentRuntime::from_bytes("component", gossip_artifacts::STORE, gossip_host::RuntimeConfig::default())
             .expect("bundled component"),
+    );
+    // The same component under the pooling allocator, its slots' memory
+    // kept resident between instances (what a host that makes many short-
+    // lived stores would configure; `RuntimeConfig::pooling_instances`).
+    let pooled = ComponentBackend::new(
+        ComponentRuntime::from_bytes(
+            POOLED,
+            gossip_artifacts::STORE,
+            gossip_host::RuntimeConfig { pooling_instances: Some(16), ..gossip_host::RuntimeConfig::default() },
+        )
+        .expect("bundled component, pooled"),
     );
     let findings = FindingsBatch::new();
     let mut c = Criterion::default()
@@ -75,6 +104,7 @@ fn main() {
     group.throughput(Throughput::Elements(ROWS));
     bench_done_ledger(&mut group, &NativeBackend, INSERT_BATCHES);
     bench_done_ledger(&mut group, &component, INSERT_BATCHES);
+    bench_done_ledger(&mut group, &pooled, INSERT_BATCHES);
     bench_done_ledger(&mut group, &SqliteBackend, INSERT_BATCHES);
     group.finish();
 
@@ -82,6 +112,7 @@ fn main() {
     group.throughput(Throughput::Elements(findings.view().total_records() as u64));
     bench_findings(&mut group, &NativeBackend, &findings);
     bench_findings(&mut group, &component, &findings);
+    bench_findings(&mut group, &pooled, &findings);
     bench_findings(&mut group, &SqliteBackend, &findings);
     group.finish();
 

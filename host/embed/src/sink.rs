@@ -21,6 +21,8 @@ use crate::decode::Decoder;
 use crate::error::ComponentStoreError;
 use crate::flavor::FindingsWrites;
 use crate::handle::{ComponentFindingsHandle, ComponentHandle};
+use crate::lower::findings::layout;
+use crate::lower::{FindingRow, ObservationRow, OccurrenceRow};
 use crate::paging::{check_page_len, collect_pages};
 use crate::reply;
 use crate::runtime::{Api, HostState, Recovery};
@@ -41,20 +43,21 @@ pub(crate) type Rows = (Vec<FindingRecord>, Vec<OccurrenceRecord>, Vec<Observati
 /// Guest memory a batch's arguments take once lowered: the records' fixed
 /// parts plus every location string.
 fn lowered_size(batch: &FindingsUpsertBatch<'_>) -> usize {
-    const FINDING: usize = 160;
-    const OCCURRENCE: usize = 144;
-    const OBSERVATION: usize = 224;
     let strings: usize = batch
         .observations()
         .iter()
         .filter_map(ObservationRecord::location)
         .map(|l| l.display().len() + l.url().map_or(0, str::len))
         .sum();
-    batch.findings().len() * FINDING
-        + batch.occurrences().len() * OCCURRENCE
-        + batch.observations().len() * OBSERVATION
+    batch.findings().len() * layout::finding::SIZE
+        + batch.occurrences().len() * layout::occurrence::SIZE
+        + batch.observations().len() * layout::observation::SIZE
         + strings
 }
+
+/// `findings-sink.upsert-batch`'s parameters, its rows lowered straight from
+/// the native records.
+type UpsertBatchParams<'a> = (ResourceAny, &'a [FindingRow<'a>], &'a [OccurrenceRow<'a>], &'a [ObservationRow<'a>]);
 
 /// Submits one batch to a fresh instance and requires it to apply.
 fn replay_batch(
@@ -204,20 +207,25 @@ impl FindingsSink for ComponentFindingsSink {
         let journaled = self.shared.runtime().config().recovery == Recovery::Journal;
         let entry =
             journaled.then(|| (batch.findings().to_vec(), batch.occurrences().to_vec(), batch.observations().to_vec()));
-        let findings: Vec<_> = batch.findings().iter().map(convert::finding).collect();
-        let occurrences: Vec<_> = batch.occurrences().iter().map(convert::occurrence).collect();
-        let observations: Vec<_> = batch.observations().iter().map(convert::observation).collect();
-        // The converted rows are already owned: moved in, not copied again.
+        // The request runs on whichever thread is combining, so it owns its
+        // rows: one clone of the native records, lowered in place from there.
+        let findings = batch.findings().to_vec();
+        let occurrences = batch.occurrences().to_vec();
+        let observations = batch.observations().to_vec();
+        let export = *self.shared.runtime().upsert_batch_export();
         let called = self.shared.with_slot(Class::Data, move |slot| {
             slot.ensure_room(bytes)?;
             let reply = slot.call("upsert-batch", move |live| {
-                let reply = sink(&live.api).call_upsert_batch(
-                    &mut live.store,
-                    live.this,
-                    &findings,
-                    &occurrences,
-                    &observations,
-                )?;
+                let findings: Vec<FindingRow<'_>> = findings.iter().map(FindingRow).collect();
+                let occurrences: Vec<OccurrenceRow<'_>> = occurrences.iter().map(OccurrenceRow).collect();
+                let observations: Vec<ObservationRow<'_>> = observations.iter().map(ObservationRow).collect();
+                let func = live
+                    .instance
+                    .get_func(&mut live.store, export)
+                    .ok_or_else(|| wasmtime::Error::msg("findings-sink.upsert-batch is not a function"))?;
+                let typed =
+                    func.typed::<UpsertBatchParams<'_>, (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
+                let (reply,) = typed.call(&mut live.store, (live.this, &findings, &occurrences, &observations))?;
                 Ok(match reply {
                     Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
                     Err(e) => Err(e),

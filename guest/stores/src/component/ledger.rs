@@ -57,7 +57,7 @@ impl GuestDoneLedger for Store<InMemoryDoneLedger> {
     fn batch_upsert(&self, records: Vec<DoneRecord>) -> Result<DoneWrite, StoreError> {
         check_batch_size(records.len()).map_err(invalid_input)?;
         let rows = records.into_iter().map(done_record_in).collect::<Result<Vec<DoneLedgerRecord>, _>>()?;
-        let handle = self.store.batch_upsert(&rows).map_err(store_error)?;
+        let handle = self.store.batch_upsert_owned(rows).map_err(store_error)?;
         Ok(DoneWrite::new(Write::new(handle)))
     }
 

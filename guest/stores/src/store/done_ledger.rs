@@ -302,6 +302,16 @@ impl DoneLedger for InMemoryDoneLedger {
     }
 }
 
+impl InMemoryDoneLedger {
+    /// [`DoneLedger::batch_upsert`] of a batch the caller already owns (such
+    /// as the component, which has just decoded it): the same checks and
+    /// outcome, submitted as it is instead of staging a copy.
+    pub fn batch_upsert_owned(&self, records: Vec<DoneLedgerRecord>) -> Result<InMemoryDoneLedgerHandle, StoreError> {
+        check_batch_size(records.len())?;
+        StoreCore::submit(&self.core, records)
+    }
+}
+
 impl DoneLedgerInspect for InMemoryDoneLedger {
     fn get_record(&self, key: &DoneLedgerKey) -> Result<Option<DoneLedgerRecord>, Self::Error> {
         self.core.read(|d| d.get(key))
@@ -334,3 +344,45 @@ impl fmt::Debug for InMemoryDoneLedger {
 
 /// A claim on one accepted done-ledger write (see [`StoreHandle`]).
 pub type InMemoryDoneLedgerHandle = StoreHandle<DoneLedgerBackend>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::CommitHandle;
+    use crate::done_ledger::{DoneLedgerProvenance, DoneLedgerStatus};
+    use crate::identity::{FenceEpoch, LogicalTime, RunId, ShardId};
+    use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE};
+
+    fn row(ovid: u8, status: DoneLedgerStatus) -> DoneLedgerRecord {
+        let key = DoneLedgerKey::new(
+            TenantId::from_bytes([1; 32]),
+            PolicyHash::from_bytes([2; 32]),
+            OvidHash::from_bytes([ovid; 32]),
+        );
+        let provenance = DoneLedgerProvenance::new(
+            RunId::from_raw(1),
+            ShardId::from_raw(0),
+            FenceEpoch::from_raw(1),
+            LogicalTime::from_raw(1),
+            LogicalTime::from_raw(2),
+        );
+        let findings = u32::from(status == DoneLedgerStatus::ScannedWithFindings);
+        DoneLedgerRecord::try_new(key, status, 10, findings, provenance, None).expect("valid row")
+    }
+
+    #[test]
+    fn an_owned_batch_is_checked_and_merged_like_a_borrowed_one() {
+        let batch = vec![row(1, DoneLedgerStatus::ScannedClean), row(2, DoneLedgerStatus::ScannedWithFindings)];
+        let (owned, borrowed) = (InMemoryDoneLedger::new(), InMemoryDoneLedger::new());
+        let a = owned.batch_upsert_owned(batch.clone()).expect("accepted").wait().expect("applied");
+        let b = borrowed.batch_upsert(&batch).expect("accepted").wait().expect("applied");
+        assert_eq!(a, b);
+        assert_eq!(owned.snapshot(), borrowed.snapshot());
+        let too_many = vec![row(3, DoneLedgerStatus::ScannedClean); RECOMMENDED_MAX_BATCH_SIZE + 1];
+        assert!(matches!(
+            owned.batch_upsert_owned(too_many),
+            Err(StoreError::BatchValidation(PersistenceInputError::BatchTooLarge { .. }))
+        ));
+        assert_eq!(owned.len(), Ok(2));
+    }
+}

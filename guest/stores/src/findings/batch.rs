@@ -54,8 +54,25 @@ impl<'a> FindingsUpsertBatch<'a> {
     /// size, its observation ids, one tenant. Parents and conflicts need the
     /// durable state and are checked when the write is applied.
     pub fn validate_submission(&self) -> Result<(), PersistenceInputError> {
+        self.validate_submission_trusting(|_| false)
+    }
+
+    /// [`validate_submission`](Self::validate_submission) for a sink that
+    /// already knows some observation ids to be canonical: the `i`th
+    /// observation's derivation is skipped when `known_canonical(i)`. The
+    /// errors and their order are the same as long as it answers true only
+    /// for canonical ids (e.g. an observation whose id inputs match a row the
+    /// sink already checked and made durable).
+    pub fn validate_submission_trusting(
+        &self,
+        known_canonical: impl Fn(usize) -> bool,
+    ) -> Result<(), PersistenceInputError> {
         check_batch_size(self.total_records())?;
-        self.validate_observation_identity()?;
+        self.observations
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !known_canonical(*i))
+            .try_for_each(|(_, observation)| observation.validate_identity())?;
         self.validate_tenant_consistency()
     }
 

@@ -318,6 +318,16 @@ impl ObservationRecord {
         })
     }
 
+    /// Whether `other` has the same id and the same inputs to its derivation,
+    /// so that one's id is canonical exactly when the other's is. Kept next to
+    /// the derivation: it must compare every field the derivation reads.
+    pub(crate) fn same_id_derivation(&self, other: &Self) -> bool {
+        self.observation_id == other.observation_id
+            && self.tenant_id == other.tenant_id
+            && self.policy_hash == other.policy_hash
+            && self.occurrence_id == other.occurrence_id
+    }
+
     /// `ObservationIdMismatch` unless the stored id is the canonical one.
     pub fn validate_identity(&self) -> Result<(), PersistenceInputError> {
         let expected = self.derived_observation_id();

@@ -14,7 +14,7 @@ use crate::findings::{
     OccurrenceRecord, check_immutable, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
-use crate::input_error::check_read_size;
+use crate::input_error::{RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
 
 /// The three layers' durable rows. Opaque: named only as the backend's
 /// durable state.
@@ -93,12 +93,16 @@ impl StoreBackend for FindingsBackend {
             }
         }
 
-        let mut observations: HashMap<(TenantId, ObservationId), ObservationRecord> = HashMap::default();
+        // `None`: the row the batch leaves is the durable one, unchanged (a
+        // replay), so it is neither merged nor written back.
+        let mut observations: HashMap<(TenantId, ObservationId), Option<ObservationRecord>> = HashMap::default();
         reserve.map(&mut observations, payload.observations.len())?;
         let mut new_observations = 0;
         // Observation ids were checked when the batch was submitted (the
         // payload is built only there); a second BLAKE3 pass here cost a
-        // fifth of a batch.
+        // fifth of a batch. Merging a row with an equal one gives it back
+        // (its id is canonical), so that merge, which derives the id
+        // again, is skipped.
         for obs in &payload.observations {
             let parent = (obs.tenant_id(), obs.occurrence_id());
             if !occurrences.contains_key(&parent) && !durable.occurrences.contains_key(&parent) {
@@ -113,15 +117,24 @@ impl StoreBackend for FindingsBackend {
                 || StoreError::ObservationConflict { tenant_id: obs.tenant_id(), observation_id: obs.observation_id() };
             match observations.entry(key) {
                 Entry::Occupied(mut slot) => {
-                    let merged = merge_observations(slot.get(), obs).ok_or_else(conflict)?;
-                    slot.insert(merged);
+                    // An unchanged slot stands for the durable row, which
+                    // apply has not touched yet.
+                    let current = match slot.get() {
+                        Some(staged) => staged,
+                        None => durable.observations.get(&key).ok_or_else(conflict)?,
+                    };
+                    if current != obs {
+                        let merged = merge_observations(current, obs).ok_or_else(conflict)?;
+                        slot.insert(Some(merged));
+                    }
                 }
                 Entry::Vacant(slot) => {
                     let merged = match durable.observations.get(&key) {
-                        Some(stored) => merge_observations(stored, obs).ok_or_else(conflict)?,
+                        Some(stored) if stored == obs => None,
+                        Some(stored) => Some(merge_observations(stored, obs).ok_or_else(conflict)?),
                         None => {
                             new_observations += 1;
-                            obs.clone()
+                            Some(obs.clone())
                         }
                     };
                     slot.insert(merged);
@@ -142,16 +155,23 @@ impl StoreBackend for FindingsBackend {
         reserve.map(stored_findings, new_findings)?;
         reserve.map(stored_occurrences, new_occurrences)?;
         reserve.map(stored_observations, new_observations)?;
-        for (key, f) in findings {
-            stored_findings.entry(key).or_insert_with(|| f.clone());
+        // With no new row in a layer (a replay) every key is stored already.
+        if new_findings > 0 {
+            for (key, f) in findings {
+                stored_findings.entry(key).or_insert_with(|| f.clone());
+            }
         }
-        for (key, o) in occurrences {
-            stored_occurrences.entry(key).or_insert_with(|| o.clone());
+        if new_occurrences > 0 {
+            for (key, o) in occurrences {
+                stored_occurrences.entry(key).or_insert_with(|| o.clone());
+            }
         }
         // Not `extend`: it reserves (infallibly) for up to the iterator's
         // length, more than the new rows when most of them replace stored ones.
         for (key, obs) in observations {
-            stored_observations.insert(key, obs);
+            if let Some(obs) = obs {
+                stored_observations.insert(key, obs);
+            }
         }
         Ok(receipt)
     }
@@ -225,7 +245,13 @@ impl FindingsSink for InMemoryFindingsSink {
     /// Identity and tenant problems are rejected here, before any fault
     /// counter or op id is consumed; parent and conflict checks run at apply.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<InMemoryFindingsHandle, Self::Error> {
-        batch.validate_submission()?;
+        // The size first, as in `validate_submission`: it bounds the set below.
+        check_batch_size(batch.total_records())?;
+        // A poisoned store knows nothing here; submit reports it after the
+        // batch's own errors, as before.
+        let durable_ids =
+            self.core.read(|d| DurableIds::collect(&d.observations, batch.observations())).unwrap_or_default();
+        batch.validate_submission_trusting(|i| durable_ids.contains(i))?;
         let mut payload = FindingsPayload { findings: Vec::new(), occurrences: Vec::new(), observations: Vec::new() };
         self.reserve.vec(&mut payload.findings, batch.findings().len())?;
         self.reserve.vec(&mut payload.occurrences, batch.occurrences().len())?;
@@ -321,5 +347,326 @@ impl fmt::Debug for InMemoryFindingsSink {
     }
 }
 
+/// Which observations of a batch match a durable row in their id and every
+/// input of its derivation. Durable rows were checked when they became durable
+/// (or derived by a merge), so those ids are canonical without a BLAKE3 pass:
+/// a replay, the steady state of a rescan, skips it. The answer cannot go
+/// stale: whether an id is canonical depends on the row alone.
+struct DurableIds {
+    // On the stack: a batch holds at most `RECOMMENDED_MAX_BATCH_SIZE` rows,
+    // and a reservation here would be one more way for a submit to fail.
+    words: [u64; RECOMMENDED_MAX_BATCH_SIZE.div_ceil(64)],
+}
+
+impl Default for DurableIds {
+    fn default() -> Self {
+        Self { words: [0; RECOMMENDED_MAX_BATCH_SIZE.div_ceil(64)] }
+    }
+}
+
+impl DurableIds {
+    fn collect(
+        durable: &HashMap<(TenantId, ObservationId), ObservationRecord>,
+        observations: &[ObservationRecord],
+    ) -> Self {
+        let mut known = Self::default();
+        if durable.is_empty() {
+            return known;
+        }
+        for (i, obs) in observations.iter().enumerate() {
+            let durable_match =
+                durable.get(&(obs.tenant_id(), obs.observation_id())).is_some_and(|row| row.same_id_derivation(obs));
+            if let Some(word) = known.words.get_mut(i / 64).filter(|_| durable_match) {
+                *word |= 1 << (i % 64);
+            }
+        }
+        known
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.words.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+}
+
 /// A claim on one accepted findings write (see [`StoreHandle`]).
 pub type InMemoryFindingsHandle = StoreHandle<FindingsBackend>;
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU64;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::contract::CommitHandle;
+    use crate::control::{CompletionOrder, StoreControl};
+    use crate::identity::{
+        FenceEpoch, LogicalTime, ObjectVersionId, OvidHash, PolicyHash, RuleFingerprint, RunId, SecretHash, ShardId,
+        StableItemId,
+    };
+    use crate::input_error::PersistenceInputError;
+    use crate::location::Location;
+
+    struct Chain {
+        finding: FindingRecord,
+        occurrence: OccurrenceRecord,
+        observation: ObservationRecord,
+    }
+
+    fn chain(tenant: u8, seed: u8) -> Chain {
+        let tenant_id = TenantId::from_bytes([tenant; 32]);
+        let finding = FindingRecord::new(
+            tenant_id,
+            StableItemId::from_bytes([seed; 32]),
+            RuleFingerprint::from_bytes([seed.wrapping_add(1); 32]),
+            SecretHash::from_persisted_bytes([seed.wrapping_add(2); 32]),
+        );
+        let occurrence = OccurrenceRecord::new(
+            tenant_id,
+            finding.finding_id(),
+            ObjectVersionId::from_bytes([seed; 32]),
+            u64::from(seed),
+            NonZeroU64::MIN,
+        );
+        let observation = sighting(tenant_id, &occurrence, PolicyHash::from_bytes([7; 32]), 10);
+        Chain { finding, occurrence, observation }
+    }
+
+    fn sighting(
+        tenant: TenantId,
+        occurrence: &OccurrenceRecord,
+        policy: PolicyHash,
+        seen_at: u64,
+    ) -> ObservationRecord {
+        ObservationRecord::new(
+            tenant,
+            occurrence.occurrence_id(),
+            policy,
+            OvidHash::from_bytes([9; 32]),
+            RunId::from_raw(seen_at),
+            ShardId::from_raw(2),
+            FenceEpoch::from_raw(3),
+            LogicalTime::from_raw(seen_at),
+        )
+    }
+
+    /// `obs` under another id, or with other id inputs under its own id.
+    fn rebuilt(
+        obs: &ObservationRecord,
+        id: ObservationId,
+        occurrence: OccurrenceId,
+        policy: PolicyHash,
+    ) -> ObservationRecord {
+        ObservationRecord::from_persisted_unchecked(
+            obs.tenant_id(),
+            id,
+            occurrence,
+            policy,
+            obs.ovid_hash(),
+            obs.run_id(),
+            obs.shard_id(),
+            obs.fence_epoch(),
+            obs.seen_at(),
+            obs.location_arc(),
+        )
+    }
+
+    fn mismatch(obs: &ObservationRecord) -> StoreError {
+        StoreError::BatchValidation(PersistenceInputError::ObservationIdMismatch {
+            expected: obs.derived_observation_id(),
+            actual: obs.observation_id(),
+        })
+    }
+
+    type State = (Vec<FindingRecord>, Vec<OccurrenceRecord>, Vec<ObservationRecord>);
+
+    fn state(sink: &InMemoryFindingsSink) -> State {
+        (
+            sink.findings_snapshot().expect("snapshot"),
+            sink.occurrences_snapshot().expect("snapshot"),
+            sink.observations_snapshot().expect("snapshot"),
+        )
+    }
+
+    /// A sink holding chains 1..=3 of tenant 1, each observation with a location.
+    fn populated() -> (InMemoryFindingsSink, Vec<Chain>) {
+        let sink = InMemoryFindingsSink::new();
+        let mut chains: Vec<Chain> = (1..=3).map(|seed| chain(1, seed)).collect();
+        for (n, c) in chains.iter_mut().enumerate() {
+            let location = Location::try_new(format!("src/{n}.rs"), None::<String>).expect("valid location");
+            c.observation = c.observation.clone().with_location(Arc::new(location));
+        }
+        let (f, o, b) = split(&chains);
+        sink.upsert_batch(FindingsUpsertBatch::new(&f, &o, &b)).expect("accepted").wait().expect("durable");
+        (sink, chains)
+    }
+
+    fn split(chains: &[Chain]) -> State {
+        (
+            chains.iter().map(|c| c.finding.clone()).collect(),
+            chains.iter().map(|c| c.occurrence.clone()).collect(),
+            chains.iter().map(|c| c.observation.clone()).collect(),
+        )
+    }
+
+    fn next_op(sink: &InMemoryFindingsSink) -> u64 {
+        sink.upsert_batch(FindingsUpsertBatch::default()).expect("accepted").operation_id().as_raw()
+    }
+
+    #[test]
+    fn a_forged_id_under_a_durable_key_is_still_rejected() {
+        let (sink, chains) = populated();
+        let durable = &chains[0].observation;
+        let other = &chains[1].occurrence;
+        // The durable row's id, with one input of its derivation changed.
+        for forged in [
+            rebuilt(durable, durable.observation_id(), other.occurrence_id(), durable.policy_hash()),
+            rebuilt(durable, durable.observation_id(), durable.occurrence_id(), PolicyHash::from_bytes([8; 32])),
+        ] {
+            let before = state(&sink);
+            let op = next_op(&sink);
+            let batch = FindingsUpsertBatch::new(&[], &[], core::slice::from_ref(&forged));
+            let today = StoreError::from(batch.validate_submission().expect_err("the forged id is not canonical"));
+            assert_eq!(today, mismatch(&forged));
+            assert_eq!(sink.upsert_batch(batch).map(|h| h.operation_id()), Err(today));
+            assert_eq!(state(&sink), before);
+            assert_eq!(next_op(&sink), op + 1, "the rejected batch consumed no op id");
+        }
+    }
+
+    #[test]
+    fn a_replay_of_durable_rows_returns_the_same_receipt_and_changes_nothing() {
+        let (sink, chains) = populated();
+        let before = state(&sink);
+        let (f, o, b) = split(&chains);
+        let first = FindingsCommitReceipt::new(3, 3, 3);
+        for auto_complete in [false, true] {
+            sink.set_auto_complete(auto_complete).expect("control");
+            let handle = sink.upsert_batch(FindingsUpsertBatch::new(&f, &o, &b)).expect("accepted");
+            if !auto_complete {
+                assert_eq!(sink.release_all(CompletionOrder::OldestFirst), Ok(1));
+            }
+            assert_eq!(handle.wait(), Ok(first));
+            assert_eq!(state(&sink), before);
+        }
+        // Duplicates of a durable row count once.
+        let doubled: Vec<_> = b.iter().chain(&b).cloned().collect();
+        let receipt = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], &doubled)).expect("accepted").wait();
+        assert_eq!(receipt, Ok(FindingsCommitReceipt::new(0, 0, 3)));
+        assert_eq!(state(&sink), before);
+    }
+
+    #[test]
+    fn a_durable_row_followed_by_a_later_sighting_is_merged() {
+        let (sink, chains) = populated();
+        let c = &chains[0];
+        let later = sighting(c.observation.tenant_id(), &c.occurrence, c.observation.policy_hash(), 99);
+        let earlier = sighting(c.observation.tenant_id(), &c.occurrence, c.observation.policy_hash(), 1);
+        let expected = merge_observations(&c.observation, &later).expect("same identity");
+        assert_eq!(expected.seen_at(), LogicalTime::from_raw(99));
+        assert_eq!(expected.location(), c.observation.location(), "the known path is kept");
+        // The replayed row first, so the later sighting merges with a slot
+        // that stands for the durable row; the earlier one changes nothing.
+        let rows = [c.observation.clone(), later, earlier, c.observation.clone()];
+        let receipt = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], &rows)).expect("accepted").wait();
+        assert_eq!(receipt, Ok(FindingsCommitReceipt::new(0, 0, 1)));
+        let key = c.observation.observation_id();
+        assert_eq!(sink.get_observation(c.observation.tenant_id(), key), Ok(Some(expected)));
+    }
+
+    #[test]
+    fn a_batch_of_durable_and_new_rows_reports_its_first_bad_id() {
+        let (sink, chains) = populated();
+        let fresh = [chain(1, 40), chain(1, 50)];
+        let bad: Vec<_> = fresh
+            .iter()
+            .map(|c| {
+                let o = &c.observation;
+                rebuilt(o, ObservationId::from_bytes([0xAB; 32]), o.occurrence_id(), o.policy_hash())
+            })
+            .collect();
+        let durable = |i: usize| chains[i].observation.clone();
+        let forged_durable = {
+            let o = &chains[2].observation;
+            rebuilt(o, o.observation_id(), chains[0].occurrence.occurrence_id(), o.policy_hash())
+        };
+        let before = state(&sink);
+        let cases = [
+            (vec![durable(0), bad[0].clone(), durable(1), bad[1].clone()], &bad[0]),
+            (vec![durable(0), durable(1), bad[1].clone(), forged_durable.clone(), bad[0].clone()], &bad[1]),
+            (vec![durable(0), forged_durable.clone(), bad[0].clone(), durable(2)], &forged_durable),
+        ];
+        for (rows, first_bad) in cases {
+            let op = next_op(&sink);
+            let batch = FindingsUpsertBatch::new(&[], &[], &rows);
+            assert_eq!(batch.validate_submission().map_err(StoreError::from), Err(mismatch(first_bad)));
+            assert_eq!(sink.upsert_batch(batch).map(|h| h.operation_id()), Err(mismatch(first_bad)));
+            assert_eq!(state(&sink), before);
+            assert_eq!(next_op(&sink), op + 1);
+        }
+        // With the new ids canonical the same mix is accepted.
+        let (f, o, b) = split(&fresh);
+        let rows = [durable(0), b[0].clone(), durable(1), b[1].clone()];
+        let receipt = sink.upsert_batch(FindingsUpsertBatch::new(&f, &o, &rows)).expect("accepted").wait();
+        assert_eq!(receipt, Ok(FindingsCommitReceipt::new(2, 2, 4)));
+        assert_eq!(sink.durable_counts().map(|c| c.observations), Ok(5));
+    }
+
+    #[test]
+    fn tenant_consistency_is_still_checked_after_identity() {
+        let (sink, chains) = populated();
+        let other_tenant = chain(2, 60);
+        sink.upsert_batch(other_tenant.batch_of_one()).expect("accepted").wait().expect("durable");
+        // Both rows are durable replays: only the tenant check can refuse them.
+        let rows = [chains[0].observation.clone(), other_tenant.observation.clone()];
+        let result = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], &rows)).map(|h| h.operation_id());
+        assert_eq!(result, Err(StoreError::BatchValidation(PersistenceInputError::InconsistentTenant)));
+        // A bad id still comes first.
+        let o = &chain(1, 70).observation;
+        let bad = rebuilt(o, ObservationId::from_bytes([1; 32]), o.occurrence_id(), o.policy_hash());
+        let rows = [other_tenant.observation.clone(), chains[0].observation.clone(), bad.clone()];
+        let result = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], &rows)).map(|h| h.operation_id());
+        assert_eq!(result, Err(mismatch(&bad)));
+    }
+
+    #[test]
+    fn only_rows_matching_every_id_input_are_known() {
+        let (sink, chains) = populated();
+        let c = &chains[0].observation;
+        let newer = sighting(c.tenant_id(), &chains[0].occurrence, c.policy_hash(), 50);
+        let rows = [
+            c.clone(),
+            newer, // provenance differs: known
+            rebuilt(c, c.observation_id(), chains[1].occurrence.occurrence_id(), c.policy_hash()), // occurrence differs
+            rebuilt(c, c.observation_id(), c.occurrence_id(), PolicyHash::from_bytes([1; 32])), // policy differs
+            chain(1, 80).observation, // not durable
+            chain(2, 1).observation, // another tenant
+        ];
+        let known = sink.core.read(|d| DurableIds::collect(&d.observations, &rows)).expect("read");
+        let marked: Vec<bool> = (0..rows.len() + 1).map(|i| known.contains(i)).collect();
+        assert_eq!(marked, [true, true, false, false, false, false, false]);
+        assert!(!known.contains(usize::MAX));
+    }
+
+    #[cfg(feature = "test-support")]
+    #[test]
+    fn a_poisoned_store_still_reports_a_bad_id_first() {
+        let (sink, chains) = populated();
+        let o = &chains[0].observation;
+        let forged = rebuilt(o, o.observation_id(), o.occurrence_id(), PolicyHash::from_bytes([1; 32]));
+        sink.poison_for_tests();
+        let result = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], core::slice::from_ref(&forged)));
+        assert_eq!(result.map(|h| h.operation_id()), Err(mismatch(&forged)));
+        let replay = sink.upsert_batch(FindingsUpsertBatch::new(&[], &[], core::slice::from_ref(o)));
+        assert_eq!(replay.map(|h| h.operation_id()), Err(StoreError::Poisoned { store: StoreKind::Findings }));
+    }
+
+    impl Chain {
+        fn batch_of_one(&self) -> FindingsUpsertBatch<'_> {
+            FindingsUpsertBatch::new(
+                core::slice::from_ref(&self.finding),
+                core::slice::from_ref(&self.occurrence),
+                core::slice::from_ref(&self.observation),
+            )
+        }
+    }
+}

@@ -108,9 +108,6 @@ const HOSTILE_MODES: [&str; 8] =
 const PLUGGED_WORKER: &str = "scanning_worker_with_store";
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// Flags for the wasm target only (a build script's own flags never reach
-/// the nested build: see `build_wasm`).
-const SIMD_RUSTFLAGS_VAR: &str = "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS";
 
 fn main() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
@@ -204,10 +201,6 @@ fn build_wasm(workspace: &Path, nested_target: &Path, build: &WasmBuild) -> Resu
     // One codegen unit and LTO make the component smaller and its calls
     // faster; the wasm build is small enough for this to cost little.
     cmd.env("CARGO_PROFILE_RELEASE_LTO", "true").env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
-    // Fixed-width SIMD (a finished wasm proposal every current engine runs:
-    // wasmtime, V8, SpiderMonkey) for BLAKE3's wasm kernel and LLVM's
-    // auto-vectorised copies and compares.
-    cmd.env(SIMD_RUSTFLAGS_VAR, "-Ctarget-feature=+simd128");
     let status = cmd.status().map_err(|e| format!("cannot run cargo for the wasm crates: {e}"))?;
     if status.success() {
         Ok(())

@@ -9,6 +9,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# features_differ PACKAGE: per dependency, the features `cargo tree` shows
+# for the whole workspace (dev-dependencies included) but not for PACKAGE.
+features_differ() {
+  local ws one
+  ws=$(mktemp) one=$(mktemp)
+  cargo tree --locked --workspace -e all -f '{p} [{f}]' --prefix none >"$ws"
+  cargo tree --locked -p "$1" -e normal,build -f '{p} [{f}]' --prefix none >"$one"
+  python3 - "$ws" "$one" <<'PY'
+import collections, re, sys
+def features(path):
+    found = collections.defaultdict(set)
+    for line in open(path):
+        m = re.match(r"(\S+) v(\S+).*?\[(.*?)\]", line.strip())
+        if m and not m.group(1).startswith("gossip-"):
+            found[(m.group(1), m.group(2))] |= {f for f in m.group(3).split(",") if f}
+    return found
+ws, one = features(sys.argv[1]), features(sys.argv[2])
+for key in sorted(one):
+    if ws[key] - one[key]:
+        print(f"  {key[0]} {key[1]}: {', '.join(sorted(ws[key] - one[key]))}")
+PY
+  rm -f "$ws" "$one"
+}
+
 status=0
 for package in gossip-host gossip-cli; do
   stale=$(cargo build --locked -p "$package" --message-format=json 2>/dev/null | python3 -c '
@@ -25,6 +49,8 @@ for line in sys.stdin:
 ')
   if [ -n "$stale" ]; then
     echo "cargo build -p $package compiled wasmtime again: $(echo $stale | tr '\n' ' ')" >&2
+    echo "features the workspace enables and $package alone does not (add them to host/feature-pin/Cargo.toml):" >&2
+    features_differ "$package" >&2
     status=1
   else
     echo "cargo build -p $package: wasmtime already built (one feature set)"

@@ -85,7 +85,14 @@ fn the_embedding_library_owns_no_build_step() {
         })
         .map(|package| package["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(build_scripts, ["gossip-artifacts"], "only the artifacts crate builds wasm");
+    // gossip-feature-pin's build script is empty: it exists so that the
+    // crate's build-dependencies take part in the build, pinning the features
+    // of wasmtime's build scripts' and proc-macros' dependencies too.
+    assert_eq!(build_scripts, ["gossip-artifacts", "gossip-feature-pin"], "only the artifacts crate builds wasm");
+    let pin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../host/feature-pin/build.rs"))
+        .expect("the pin's build script");
+    let code: Vec<&str> = pin.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).collect();
+    assert_eq!(code, ["fn main() {}"], "the pin's build script must do nothing");
     let host = normal_dependencies().into_iter().find(|(name, _)| name == "gossip-host").expect("the embedding crate");
     assert!(!host.1.iter().any(|d| d == "gossip-artifacts"), "gossip-host depends on the artifacts: {:?}", host.1);
 }

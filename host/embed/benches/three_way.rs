@@ -65,10 +65,8 @@ fn report() {
     println!("\n== component time / native time (goal <= 1.5x) ==");
     for (label, kind) in rows {
         let cell = |backend: &str| {
-            overhead(kind, backend).map_or_else(
-                || "-".to_owned(),
-                |r| format!("{r:5.2}x ({})", if r <= 1.5 { "met" } else { "NOT met" }),
-            )
+            overhead(kind, backend)
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:5.2}x ({})", if r <= 1.5 { "met" } else { "NOT met" }))
         };
         println!("{label:<34} default allocator {:<16} pooling allocator {}", cell("component"), cell(POOLED));
     }

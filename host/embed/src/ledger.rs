@@ -1,7 +1,5 @@
 //! `ComponentDoneLedger`: the done-ledger traits over a component instance.
 
-use std::sync::Arc;
-
 use gossip_exec::Class;
 use gossip_persistence::done_ledger::{DoneLedgerCommitReceipt, DoneLedgerKey, DoneLedgerRecord};
 use gossip_persistence::identity::{OvidHash, PolicyHash, TenantId};
@@ -17,7 +15,7 @@ use crate::convert;
 use crate::decode::Decoder;
 use crate::error::ComponentStoreError;
 use crate::flavor::DoneLedgerWrites;
-use crate::handle::{ComponentDoneLedgerHandle, ComponentHandle};
+use crate::handle::ComponentDoneLedgerHandle;
 use crate::lower::{self, DoneRow};
 use crate::paging::{check_page_len, collect_pages};
 use crate::reply;
@@ -55,6 +53,10 @@ impl Flavor for DoneLedgerWrites {
     ) -> wasmtime::Result<ResourceAny> {
         let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
         testing.call_ledger_controller(store, this)
+    }
+
+    fn operation_id(live: &mut Live, w: ResourceAny) -> wasmtime::Result<u64> {
+        write(&live.api).call_operation_id(&mut live.store, w)
     }
 
     fn poll(live: &mut Live, w: ResourceAny) -> wasmtime::Result<Option<Result<wit::DoneReceipt, wit::StoreError>>> {
@@ -183,30 +185,11 @@ impl DoneLedger for ComponentDoneLedger {
         let bytes = lowered_size(records);
         let records = records.to_vec();
         let export = *self.shared.runtime().batch_upsert_export();
-        let called = self.shared.with_slot(Class::Data, move |slot| {
-            slot.ensure_room(bytes)?;
-            let reply = slot.call("batch-upsert", move |live| {
-                let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
-                let func = live
-                    .instance
-                    .get_func(&mut live.store, export)
-                    .ok_or_else(|| wasmtime::Error::msg("done-ledger.batch-upsert is not a function"))?;
-                let typed =
-                    func.typed::<(ResourceAny, &[DoneRow<'_>]), (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
-                let (reply,) = typed.call(&mut live.store, (live.this, &rows))?;
-                Ok(match reply {
-                    Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
-                    Err(e) => Err(e),
-                })
-            })?;
-            Ok((reply.map(|(w, guest_id)| (w, slot.host_id(guest_id))), slot.memory_available()))
-        });
-        let (reply, generation) = (called.result, called.generation);
-        // Auto-completed writes are already finished: wake any waiter.
-        self.shared.wake();
-        let (reply, available) = reply?;
-        let (write, op_id) = reply.map_err(|e| decoder("batch-upsert").with_available(available).error(e))?;
-        Ok(ComponentHandle::new(Arc::clone(&self.shared), write, op_id, generation, entry))
+        self.shared.submit("batch-upsert", bytes, entry, move |live| {
+            let rows: Vec<DoneRow<'_>> = records.iter().map(DoneRow).collect();
+            let this = live.this;
+            live.submit_batch(export, "done-ledger.batch-upsert", (this, rows.as_slice()))
+        })
     }
 }
 

@@ -76,6 +76,7 @@ pub mod served;
 mod shared;
 mod sink;
 mod store;
+mod submit;
 mod testing;
 mod wit_types;
 pub mod worker;

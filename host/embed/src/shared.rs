@@ -66,6 +66,8 @@ pub(crate) trait Flavor: StoreFlavor {
     /// A durable write's receipt as the component answers it.
     type WitReceipt: Send + 'static;
 
+    /// The guest's operation id of a write it just accepted.
+    fn operation_id(live: &mut Live, write: ResourceAny) -> wasmtime::Result<u64>;
     /// One non-blocking poll of a write.
     fn poll(live: &mut Live, write: ResourceAny) -> wasmtime::Result<Option<Result<Self::WitReceipt, WitError>>>;
     fn receipt(receipt: &Self::WitReceipt) -> Self::Receipt;

@@ -1,7 +1,5 @@
 //! `ComponentFindingsSink`: the findings traits over a component instance.
 
-use std::sync::Arc;
-
 use gossip_exec::Class;
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
@@ -20,7 +18,7 @@ use crate::convert;
 use crate::decode::Decoder;
 use crate::error::ComponentStoreError;
 use crate::flavor::FindingsWrites;
-use crate::handle::{ComponentFindingsHandle, ComponentHandle};
+use crate::handle::ComponentFindingsHandle;
 use crate::lower::findings::layout;
 use crate::lower::{FindingRow, ObservationRow, OccurrenceRow};
 use crate::paging::{check_page_len, collect_pages};
@@ -100,6 +98,10 @@ impl Flavor for FindingsWrites {
     ) -> wasmtime::Result<ResourceAny> {
         let testing = api.gossip_persistence_testing().ok_or_else(|| wasmtime::Error::msg("no testing interface"))?;
         testing.call_sink_controller(store, this)
+    }
+
+    fn operation_id(live: &mut Live, w: ResourceAny) -> wasmtime::Result<u64> {
+        write(&live.api).call_operation_id(&mut live.store, w)
     }
 
     fn poll(
@@ -213,31 +215,13 @@ impl FindingsSink for ComponentFindingsSink {
         let occurrences = batch.occurrences().to_vec();
         let observations = batch.observations().to_vec();
         let export = *self.shared.runtime().upsert_batch_export();
-        let called = self.shared.with_slot(Class::Data, move |slot| {
-            slot.ensure_room(bytes)?;
-            let reply = slot.call("upsert-batch", move |live| {
-                let findings: Vec<FindingRow<'_>> = findings.iter().map(FindingRow).collect();
-                let occurrences: Vec<OccurrenceRow<'_>> = occurrences.iter().map(OccurrenceRow).collect();
-                let observations: Vec<ObservationRow<'_>> = observations.iter().map(ObservationRow).collect();
-                let func = live
-                    .instance
-                    .get_func(&mut live.store, export)
-                    .ok_or_else(|| wasmtime::Error::msg("findings-sink.upsert-batch is not a function"))?;
-                let typed =
-                    func.typed::<UpsertBatchParams<'_>, (Result<ResourceAny, wit::StoreError>,)>(&live.store)?;
-                let (reply,) = typed.call(&mut live.store, (live.this, &findings, &occurrences, &observations))?;
-                Ok(match reply {
-                    Ok(w) => Ok((w, write(&live.api).call_operation_id(&mut live.store, w)?)),
-                    Err(e) => Err(e),
-                })
-            })?;
-            Ok((reply.map(|(w, guest_id)| (w, slot.host_id(guest_id))), slot.memory_available()))
-        });
-        let (reply, generation) = (called.result, called.generation);
-        self.shared.wake();
-        let (reply, available) = reply?;
-        let (write, op_id) = reply.map_err(|e| decoder("upsert-batch").with_available(available).error(e))?;
-        Ok(ComponentHandle::new(Arc::clone(&self.shared), write, op_id, generation, entry))
+        self.shared.submit("upsert-batch", bytes, entry, move |live| {
+            let findings: Vec<FindingRow<'_>> = findings.iter().map(FindingRow).collect();
+            let occurrences: Vec<OccurrenceRow<'_>> = occurrences.iter().map(OccurrenceRow).collect();
+            let observations: Vec<ObservationRow<'_>> = observations.iter().map(ObservationRow).collect();
+            let params: UpsertBatchParams<'_> = (live.this, &findings, &occurrences, &observations);
+            live.submit_batch(export, "findings-sink.upsert-batch", params)
+        })
     }
 }
 

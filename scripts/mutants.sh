@@ -6,13 +6,17 @@
 # (4 seeds × 200 ops per store). The stores' own unit and property tests
 # never run, so the score measures the suite's power, nothing else.
 #
-# usage: scripts/mutants.sh [--sample N] [--seed S] [--shard K/N] [--list] [-o DIR] [-- extra cargo-mutants args]
+# usage: scripts/mutants.sh [--sample N] [--seed S] [--shard K/N] [--in-place] [--list] [-o DIR] [-- extra cargo-mutants args]
 #   (no option)   every mutant of the listed files (about 400; hours on 2 cores)
 #   --sample N    every mutant of the merge code (MERGE below) plus a seeded
 #                 sample of N of the others, stratified so every file gets at
 #                 least one (default seed 12; the same N and seed pick the
 #                 same mutants)
 #   --shard K/N   cargo-mutants' own slice of the (sampled) set
+#   --in-place    mutate this tree and build in its target dir instead of a
+#                 copy: reuses the workspace's build (minutes saved on a
+#                 first run), but edits the sources while it runs, so only
+#                 for a checkout that exists solely for testing, like CI's
 #   --list        print the selected mutants and stop
 #   -o DIR        output directory (default mutants.out)
 # Needs cargo-mutants 27.1.0: cargo install cargo-mutants --locked --version 27.1.0
@@ -41,13 +45,14 @@ MERGE=(
   guest/stores/src/findings/mod.rs
 )
 
-sample="" seed=12 shard="" list=0 out=mutants.out extra=()
+sample="" seed=12 shard="" list=0 in_place=0 out=mutants.out extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sample) sample="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --shard) shard="$2"; shift 2 ;;
     --list) list=1; shift ;;
+    --in-place) in_place=1; shift ;;
     -o) out="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -63,7 +68,7 @@ for f in "${FILES[@]}"; do file_args+=(-f "$f"); done
 common=(
   -p gossip-persistence "${file_args[@]}"
   --test-package gossip-suite
-  --jobs 1 --timeout 120 --minimum-test-timeout 60 --build-timeout 600
+  --timeout 120 --minimum-test-timeout 60 --build-timeout 600
   --no-shuffle
   # cargo-mutants 27.1 runs its baseline on the *mutated* package's tests,
   # ignoring --test-package (lab.rs run_baseline); the mutants themselves do
@@ -104,6 +109,10 @@ print("^(" + "|".join(esc(p) for p in sorted(picked)) + ")$")
 fi
 [[ -n "$shard" ]] && select_args+=(--shard "$shard")
 
+# cargo-mutants refuses --jobs together with --in-place (one tree, one job).
+where_args=(--jobs 1)
+[[ $in_place == 1 ]] && where_args=(--in-place)
+
 if [[ $list == 1 ]]; then
   exec cargo mutants --list "${common[@]}" "${select_args[@]}"
 fi
@@ -112,8 +121,9 @@ start=$(date +%s)
 echo "mutants.sh: baseline: the oracle on the unmutated tree" >&2
 cargo test -q -p gossip-suite --test mutation_oracle >&2
 set +e
-# Each mutant builds in cargo-mutants' own copy of the tree, with its own target dir.
-env -u CARGO_TARGET_DIR cargo mutants "${common[@]}" "${select_args[@]}" -o "$out" "${extra[@]}"
+# Each mutant builds in cargo-mutants' own copy of the tree, with its own
+# target dir, unless --in-place.
+env -u CARGO_TARGET_DIR cargo mutants "${common[@]}" "${where_args[@]}" "${select_args[@]}" -o "$out" "${extra[@]}"
 rc=$?
 set -e
 echo "mutants.sh: $(( $(date +%s) - start )) s; results in $out/mutants.out (caught.txt, missed.txt, unviable.txt, timeout.txt)"

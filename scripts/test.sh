@@ -25,9 +25,39 @@ if [ -z "${GOSSIP_POSTGRES_URL:-}" ] && [ -x /usr/lib/postgresql/15/bin/initdb ]
   echo "GOSSIP_POSTGRES_URL=$GOSSIP_POSTGRES_URL"
 fi
 
-step "workspace tests (native stores, component, conformance, simulation)"
+# Work that needs nothing from the workspace build runs beside it at the
+# lowest priority, on whatever the build and the tests leave idle of the
+# cores (2 in CI): cargo-mutants' install (~3 min alone) and the Coq proofs
+# (~1 min alone). Each one's output is shown at its step below.
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+beside="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$results" "$beside"' EXIT
+declare -A beside_pid=()
+start_beside() {
+  local name=$1
+  shift
+  nice -n 19 "$@" >"$beside/$name.log" 2>&1 &
+  beside_pid[$name]=$!
+}
+finish_beside() {
+  local name=$1 started
+  started=$(date +%s)
+  if ! wait "${beside_pid[$name]}"; then
+    cat "$beside/$name.log"
+    echo "test.sh: $name failed" >&2
+    exit 1
+  fi
+  cat "$beside/$name.log"
+  echo "($name: waited $(( $(date +%s) - started )) s for it here)"
+}
+if [ -x scripts/mutants.sh ] && ! command -v cargo-mutants >/dev/null; then
+  start_beside cargo-mutants-install cargo install --quiet --locked cargo-mutants --version 27.1.0
+fi
+if [ -f proofs/check.sh ]; then
+  start_beside coq-proofs bash proofs/check.sh
+fi
+
+step "workspace tests (native stores, component, conformance, simulation)"
 cargo test --workspace --locked 2>&1 | tee "$results"
 
 step "one wasmtime build (single packages reuse the workspace's)"
@@ -54,20 +84,20 @@ fi
 if [ -x scripts/mutants.sh ]; then
   # A sampled slice of the mutation measurement (docs/mutation.md): about 4
   # mutants of the merge code judged by the conformance suite alone. Time:
-  # ~3 min to install cargo-mutants once, ~5 min for the slice's first build.
+  # cargo-mutants' install ran beside the build; the slice mutates this
+  # tree in place (a checkout that exists for testing) and so reuses the
+  # workspace's build: ~1-2 min, where a copy's first build took ~5.
   step "mutation slice (cargo-mutants, conformance suite as the only test)"
-  if ! command -v cargo-mutants >/dev/null; then
-    cargo install --quiet --locked cargo-mutants --version 27.1.0
-  fi
-  scripts/mutants.sh --sample 0 --shard 1/16 -o target/mutants-slice
+  [ -n "${beside_pid[cargo-mutants-install]:-}" ] && finish_beside cargo-mutants-install
+  scripts/mutants.sh --sample 0 --shard 1/16 --in-place -o target/mutants-slice
   for outcome in caught missed timeout unviable; do
     printf '%s %s\n' "$outcome" "$(wc -l <target/mutants-slice/mutants.out/$outcome.txt)"
   done
 fi
 
 if [ -f proofs/check.sh ]; then
-  step "Coq proofs"
-  bash proofs/check.sh
+  step "Coq proofs (checked beside the build)"
+  finish_beside coq-proofs
 fi
 
 # One closing line over every cargo test binary (loom and Coq above fail the

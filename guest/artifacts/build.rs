@@ -5,11 +5,11 @@
 //! the worker with `wac-graph`, so a fresh clone needs no manual step and no
 //! CLI install.
 //!
-//! The nested builds have their own target directories (sharing the outer
-//! one would block forever on cargo's build-directory lock) and an
-//! environment stripped of the outer build's flags and wrappers (`--cfg
-//! loom`, clippy, coverage, a native `--target`) which must not leak into
-//! the wasm build.
+//! The nested builds share a target directory of their own (sharing the
+//! outer one would block forever on cargo's build-directory lock) and run
+//! in an environment stripped of the outer build's flags and wrappers
+//! (`--cfg loom`, clippy, coverage, a native `--target`) which must not
+//! leak into the wasm build.
 
 use std::env;
 use std::fs;
@@ -21,8 +21,8 @@ use wac_graph::{CompositionGraph, EncodeOptions};
 
 /// One nested cargo build.
 struct WasmBuild {
-    /// Its target directory, under the outer target directory.
-    dir: &'static str,
+    /// What it builds, for its error messages.
+    what: &'static str,
     /// Every component it yields.
     components: &'static [WasmComponent],
     features: &'static [&'static str],
@@ -45,10 +45,16 @@ const STORE: &str = "gossip_persistence";
 /// The example worker alone, importing `world store-user`.
 const WORKER: &str = "gossip_scanning_worker";
 
-/// Three builds, one per feature set: cargo unifies a package's features
-/// across one build, and the guest's cdylib and rlib file names carry no
-/// feature hash, so two feature sets of the guest in one target directory
-/// would overwrite each other's files (and rebuild each other every time).
+/// Three builds, one per feature set, since cargo unifies a package's
+/// features across one build. They run one after another in one target
+/// directory (`NESTED_TARGET`), so wit-bindgen's macro stack and the other
+/// dependencies compile once, not three times (~40 s of a cold build). The
+/// wasm crates' cdylib and rlib file names carry no feature hash, though, so
+/// each build would overwrite the last one's files and cargo could take the
+/// other feature set's file for its own: before every build those files are
+/// removed (`forget_unhashed`), which makes cargo compile these crates again
+/// with the build's own features, and each module is read before the next
+/// build starts.
 ///
 /// The guest is built twice, because it is two components: with
 /// `component,testing` it is the bundled store (`world testable-store`: the
@@ -60,7 +66,7 @@ const WORKER: &str = "gossip_scanning_worker";
 /// it gets a third build.
 const BUILDS: [WasmBuild; 3] = [
     WasmBuild {
-        dir: "guest-wasm",
+        what: "the store with `testing`, and the test fixtures",
         components: &[
             WasmComponent { package: "gossip-persistence", library: "gossip_persistence", name: STORE },
             WasmComponent {
@@ -76,7 +82,7 @@ const BUILDS: [WasmBuild; 3] = [
         features: &["component", "testing"],
     },
     WasmBuild {
-        dir: "guest-store-only-wasm",
+        what: "the store alone",
         components: &[WasmComponent {
             package: "gossip-persistence",
             library: "gossip_persistence",
@@ -85,7 +91,7 @@ const BUILDS: [WasmBuild; 3] = [
         features: &["component"],
     },
     WasmBuild {
-        dir: "worker-wasm",
+        what: "the example worker",
         components: &[WasmComponent {
             package: "gossip-scanning-worker",
             library: "gossip_scanning_worker",
@@ -108,6 +114,14 @@ const HOSTILE_MODES: [&str; 8] =
 const PLUGGED_WORKER: &str = "scanning_worker_with_store";
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The nested builds' shared target directory, under the outer one.
+const NESTED_TARGET: &str = "guest-wasm";
+
+/// Every wasm library whose output file names carry no feature hash: the
+/// packages with a `cdylib` (their `rlib` loses the hash too).
+const UNHASHED: [&str; 4] =
+    ["gossip_persistence", "gossip_broken_guest", "gossip_hostile_guest", "gossip_scanning_worker"];
 
 fn main() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
@@ -144,8 +158,16 @@ fn main() -> Result<(), String> {
     };
 
     let mut encoded = Vec::new();
+    let nested_target = target_root.join(NESTED_TARGET);
+    // Another outer build (debug and release hosts, a bench) may run this
+    // script at the same time: hold the directory from the first removal
+    // to the last module read, or one could read the other's feature set.
+    fs::create_dir_all(&nested_target).map_err(|e| format!("cannot create {}: {e}", nested_target.display()))?;
+    let lock_path = nested_target.join("gossip-artifacts.lock");
+    let lock = fs::File::create(&lock_path).map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    lock.lock().map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     for build in &BUILDS {
-        let nested_target = target_root.join(build.dir);
+        forget_unhashed(&nested_target)?;
         build_wasm(&workspace, &nested_target, build)?;
         for built in build.components {
             let module_path = nested_target.join(WASM_TARGET).join("release").join(format!("{}.wasm", built.library));
@@ -206,10 +228,30 @@ fn build_wasm(workspace: &Path, nested_target: &Path, build: &WasmBuild) -> Resu
         Ok(())
     } else {
         Err(format!(
-            "building the wasm crates in {} failed ({status}); is the target installed? `rustup target add {WASM_TARGET}`",
-            build.dir
+            "building the wasm crates ({}) failed ({status}); is the target installed? `rustup target add {WASM_TARGET}`",
+            build.what
         ))
     }
+}
+
+/// Removes the files another feature set of the wasm crates may have left
+/// under the names this build writes, so cargo must rebuild them.
+fn forget_unhashed(nested_target: &Path) -> Result<(), String> {
+    let release = nested_target.join(WASM_TARGET).join("release");
+    for dir in [release.join("deps"), release] {
+        for stem in UNHASHED {
+            for file in [format!("{stem}.wasm"), format!("lib{stem}.rlib")] {
+                let path = dir.join(file);
+                match fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(format!("cannot remove {}: {e}", path.display()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hostile module with its mode marker rewritten to `mode` (same

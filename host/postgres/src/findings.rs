@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use gossip_persistence::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
-    OccurrenceRecord, check_immutable, merge_observations,
+    OccurrenceRecord, admit_immutable, merge_observations,
 };
 use gossip_persistence::identity::{
     FenceEpoch, FindingId, LogicalTime, ObjectVersionId, ObservationId, OccurrenceId, OvidHash, PolicyHash,
@@ -280,13 +280,10 @@ fn check<'a>(payload: &'a FindingsPayload, durable: &Durable) -> Result<Plan<'a>
     let mut findings: HashMap<FindingId, &FindingRecord> = HashMap::with_capacity(payload.findings.len());
     let mut new_findings = Vec::new();
     for f in &payload.findings {
-        let fresh = check_immutable(f.finding_id(), f, &findings, &durable.findings)
+        let fresh = admit_immutable(f.finding_id(), f, &mut findings, &durable.findings)
             .map_err(|()| StoreError::FindingConflict { tenant_id: f.tenant_id(), finding_id: f.finding_id() })?;
-        if let Some(new) = fresh {
-            findings.insert(f.finding_id(), f);
-            if new {
-                new_findings.push(f);
-            }
+        if fresh == Some(true) {
+            new_findings.push(f);
         }
     }
 
@@ -300,14 +297,11 @@ fn check<'a>(payload: &'a FindingsPayload, durable: &Durable) -> Result<Plan<'a>
                 occurrence_id: o.occurrence_id(),
             });
         }
-        let fresh = check_immutable(o.occurrence_id(), o, &occurrences, &durable.occurrences).map_err(|()| {
+        let fresh = admit_immutable(o.occurrence_id(), o, &mut occurrences, &durable.occurrences).map_err(|()| {
             StoreError::OccurrenceConflict { tenant_id: o.tenant_id(), occurrence_id: o.occurrence_id() }
         })?;
-        if let Some(new) = fresh {
-            occurrences.insert(o.occurrence_id(), o);
-            if new {
-                new_occurrences.push(o);
-            }
+        if fresh == Some(true) {
+            new_occurrences.push(o);
         }
     }
 

@@ -7,6 +7,8 @@ mod receipt;
 mod record;
 mod status;
 
+use std::collections::hash_map::Entry;
+
 use crate::hash::{HashMap, HashMapExt};
 
 pub use error_code::{DoneLedgerErrorCode, MAX_DONE_LEDGER_ERROR_CODE_SIZE};
@@ -34,11 +36,16 @@ pub(crate) fn dedupe_into(
     index: &mut HashMap<DoneLedgerKey, usize>,
     merged: &mut Vec<DoneLedgerRecord>,
 ) -> Result<(), PersistenceInputError> {
+    // One lookup per record (an entry, not a get and then an insert): the
+    // key is three ids to hash.
     for record in records {
-        match index.get(record.key()) {
-            Some(&slot) => merged[slot] = merged[slot].merge(record)?,
-            None => {
-                index.insert(*record.key(), merged.len());
+        match index.entry(*record.key()) {
+            Entry::Occupied(slot) => {
+                let at = *slot.get();
+                merged[at] = merged[at].merge(record)?;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(merged.len());
                 merged.push(record.clone());
             }
         }

@@ -1,5 +1,7 @@
 //! A borrowed batch of findings-layer records and its submit-time checks.
 
+use std::collections::hash_map::Entry;
+
 use crate::hash::HashSet;
 
 use super::records::{FindingRecord, ObservationRecord, OccurrenceRecord};
@@ -125,19 +127,21 @@ impl<'a> FindingsUpsertBatch<'a> {
 }
 
 /// Checks an immutable row (a finding or an occurrence, `docs/contract.md`
-/// §7) against the rows the batch has already admitted and the durable ones:
-/// `Ok(None)` if the batch already has it, else `Ok(Some(new))`, `new`
-/// telling whether the store lacks it too (and so must grow for it);
-/// `Err(())` when either holds a different row under the key (a conflict).
+/// §7) against the rows the batch has already admitted and the durable ones,
+/// and admits it to `batch` if it is new there: `Ok(None)` if the batch
+/// already has it, else `Ok(Some(new))`, `new` telling whether the store
+/// lacks it too (and so must grow for it); `Err(())` when either holds a
+/// different row under the key (a conflict), leaving `batch` as it was.
+/// One lookup of `batch` per row (an entry, not a get and then an insert).
 /// Shared by every store that checks a batch in Rust, whatever its maps'
 /// hashers.
 // The caller turns `Err(())` into its typed conflict error, which needs the
 // row and the layer only it has at hand.
 #[allow(clippy::result_unit_err)]
-pub fn check_immutable<K, V, S1, S2>(
+pub fn admit_immutable<'a, K, V, S1, S2>(
     key: K,
-    record: &V,
-    batch: &std::collections::HashMap<K, &V, S1>,
+    record: &'a V,
+    batch: &mut std::collections::HashMap<K, &'a V, S1>,
     durable: &std::collections::HashMap<K, V, S2>,
 ) -> Result<Option<bool>, ()>
 where
@@ -146,11 +150,20 @@ where
     S1: core::hash::BuildHasher,
     S2: core::hash::BuildHasher,
 {
-    if let Some(seen) = batch.get(&key) {
-        return if *seen == record { Ok(None) } else { Err(()) };
-    }
-    match durable.get(&key) {
-        Some(stored) if stored != record => Err(()),
-        stored => Ok(Some(stored.is_none())),
+    match batch.entry(key) {
+        Entry::Occupied(seen) => {
+            if *seen.get() == record {
+                Ok(None)
+            } else {
+                Err(())
+            }
+        }
+        Entry::Vacant(slot) => match durable.get(&key) {
+            Some(stored) if stored != record => Err(()),
+            stored => {
+                slot.insert(record);
+                Ok(Some(stored.is_none()))
+            }
+        },
     }
 }

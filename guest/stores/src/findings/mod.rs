@@ -4,7 +4,7 @@ mod batch;
 mod receipt;
 mod records;
 
-pub use batch::{FindingsUpsertBatch, check_immutable};
+pub use batch::{FindingsUpsertBatch, admit_immutable};
 pub use receipt::{DurableFindingsCounts, FindingsCommitReceipt};
 pub use records::{FindingRecord, ObservationRecord, OccurrenceRecord};
 

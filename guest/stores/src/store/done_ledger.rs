@@ -43,13 +43,19 @@ impl DoneLedgerDurable {
         Some(row.to_record(*key))
     }
 
-    /// Only called once room for the row was reserved, so it cannot allocate
-    /// (the row moves its error code, it does not copy it).
-    fn put(&mut self, record: DoneLedgerRecord) {
-        let key = *record.key();
-        let scope = self.scopes.entry((key.tenant_id(), key.policy_hash())).or_default();
-        if scope.insert(key.ovid_hash(), DoneRow::from_record(record)).is_none() {
-            self.rows += 1;
+    /// Stores rows sorted by scope, looking each scope's table up once per
+    /// run, not once per row (a scope key is 64 bytes to hash). Only called
+    /// once room for every row and scope was reserved, so it cannot allocate
+    /// (a row moves its error code, it does not copy it).
+    fn put_sorted(&mut self, rows: Vec<DoneLedgerRecord>) {
+        let mut rows = rows.into_iter().peekable();
+        while let Some(scope) = rows.peek().map(scope_of) {
+            let table = self.scopes.entry(scope).or_default();
+            while let Some(row) = rows.next_if(|row| scope_of(row) == scope) {
+                if table.insert(row.key().ovid_hash(), DoneRow::from_record(row)).is_none() {
+                    self.rows += 1;
+                }
+            }
         }
     }
 
@@ -148,9 +154,7 @@ impl StoreBackend for DoneLedgerBackend {
         for (scope, table) in durable.merge_and_reserve(&mut rows)? {
             durable.scopes.insert(scope, table);
         }
-        for row in rows {
-            durable.put(row);
-        }
+        durable.put_sorted(rows);
         Ok(receipt)
     }
 }
@@ -221,6 +225,14 @@ impl InMemoryDoneLedger {
         self.reserve.disarm()
     }
 
+    /// [`DoneLedger::batch_upsert`] of a batch the caller already owns (such
+    /// as the component, which has just decoded it): the same checks and
+    /// outcome, submitted as it is instead of staging a copy.
+    pub fn batch_upsert_owned(&self, records: Vec<DoneLedgerRecord>) -> Result<InMemoryDoneLedgerHandle, StoreError> {
+        check_batch_size(records.len())?;
+        StoreCore::submit(&self.core, records)
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<DoneLedgerBackend> {
         &self.core
     }
@@ -249,10 +261,10 @@ impl DoneLedger for InMemoryDoneLedger {
         check_read_size(ovid_hashes.len())?;
         let mut rows = Vec::new();
         self.reserve.vec(&mut rows, ovid_hashes.len())?;
+        let scope_key = (tenant_id, policy_hash);
         self.core.read(|d| {
-            let scope = d.scopes.get(&(tenant_id, policy_hash));
-            let row =
-                |ovid: &OvidHash| Some(scope?.get(ovid)?.to_record(DoneLedgerKey::new(tenant_id, policy_hash, *ovid)));
+            let scope = d.scopes.get(&scope_key);
+            let row = |ovid: &OvidHash| Some(scope?.get(ovid)?.to_record(key_of(&scope_key, *ovid)));
             rows.extend(ovid_hashes.iter().map(row));
         })?;
         Ok(rows)
@@ -299,16 +311,6 @@ impl DoneLedger for InMemoryDoneLedger {
         self.reserve.vec(&mut staged, records.len())?;
         staged.extend_from_slice(records);
         Ok(StoreCore::submit(&self.core, staged)?)
-    }
-}
-
-impl InMemoryDoneLedger {
-    /// [`DoneLedger::batch_upsert`] of a batch the caller already owns (such
-    /// as the component, which has just decoded it): the same checks and
-    /// outcome, submitted as it is instead of staging a copy.
-    pub fn batch_upsert_owned(&self, records: Vec<DoneLedgerRecord>) -> Result<InMemoryDoneLedgerHandle, StoreError> {
-        check_batch_size(records.len())?;
-        StoreCore::submit(&self.core, records)
     }
 }
 

@@ -11,7 +11,7 @@ use super::reserve::Reserver;
 use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
 use crate::findings::{
     DurableFindingsCounts, FindingRecord, FindingsCommitReceipt, FindingsUpsertBatch, ObservationRecord,
-    OccurrenceRecord, check_immutable, merge_observations,
+    OccurrenceRecord, admit_immutable, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::{RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
@@ -64,12 +64,9 @@ impl StoreBackend for FindingsBackend {
         let mut new_findings = 0;
         for f in &payload.findings {
             let key = (f.tenant_id(), f.finding_id());
-            let fresh = check_immutable(key, f, &findings, &durable.findings)
+            let fresh = admit_immutable(key, f, &mut findings, &durable.findings)
                 .map_err(|()| StoreError::FindingConflict { tenant_id: key.0, finding_id: key.1 })?;
-            if let Some(new) = fresh {
-                findings.insert(key, f);
-                new_findings += usize::from(new);
-            }
+            new_findings += usize::from(fresh == Some(true));
         }
 
         let mut occurrences: HashMap<(TenantId, OccurrenceId), &OccurrenceRecord> = HashMap::default();
@@ -85,12 +82,9 @@ impl StoreBackend for FindingsBackend {
                 });
             }
             let key = (o.tenant_id(), o.occurrence_id());
-            let fresh = check_immutable(key, o, &occurrences, &durable.occurrences)
+            let fresh = admit_immutable(key, o, &mut occurrences, &durable.occurrences)
                 .map_err(|()| StoreError::OccurrenceConflict { tenant_id: key.0, occurrence_id: key.1 })?;
-            if let Some(new) = fresh {
-                occurrences.insert(key, o);
-                new_occurrences += usize::from(new);
-            }
+            new_occurrences += usize::from(fresh == Some(true));
         }
 
         // `None`: the row the batch leaves is the durable one, unchanged (a

@@ -4,8 +4,7 @@ use super::exports::findings::{FindingsWrite, GuestFindingsSink};
 use super::page::{limit_in, list_out};
 use super::resource::Store;
 use super::write::Write;
-use crate::contract::{FindingsConformanceProbe, FindingsInspect, FindingsSink};
-use crate::findings::FindingsUpsertBatch;
+use crate::contract::{FindingsConformanceProbe, FindingsInspect};
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
 use crate::input_error::check_batch_size;
 use crate::store::{InMemoryFindingsSink, StoreKind};
@@ -32,10 +31,7 @@ impl GuestFindingsSink for Store<InMemoryFindingsSink> {
         let findings: Vec<_> = findings.iter().map(finding_in).collect();
         let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;
         let observations = observations.iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;
-        let handle = self
-            .store
-            .upsert_batch(FindingsUpsertBatch::new(&findings, &occurrences, &observations))
-            .map_err(store_error)?;
+        let handle = self.store.upsert_batch_owned(findings, occurrences, observations).map_err(store_error)?;
         Ok(FindingsWrite::new(Write::new(handle)))
     }
 

@@ -227,6 +227,31 @@ impl InMemoryFindingsSink {
         self.reserve.disarm()
     }
 
+    /// [`FindingsSink::upsert_batch`] of rows the caller already owns (such
+    /// as the component, which has just decoded them): the same checks and
+    /// outcome, submitted as they are instead of staging a copy.
+    pub fn upsert_batch_owned(
+        &self,
+        findings: Vec<FindingRecord>,
+        occurrences: Vec<OccurrenceRecord>,
+        observations: Vec<ObservationRecord>,
+    ) -> Result<InMemoryFindingsHandle, StoreError> {
+        self.validate_submission(&FindingsUpsertBatch::new(&findings, &occurrences, &observations))?;
+        Ok(StoreCore::submit(&self.core, FindingsPayload { findings, occurrences, observations })?)
+    }
+
+    /// Identity and tenant problems are rejected here, before any fault
+    /// counter or op id is consumed; parent and conflict checks run at apply.
+    fn validate_submission(&self, batch: &FindingsUpsertBatch<'_>) -> Result<(), StoreError> {
+        // The size first, as in `validate_submission`: it bounds the set below.
+        check_batch_size(batch.total_records())?;
+        // A poisoned store knows nothing here; submit reports it after the
+        // batch's own errors, as before.
+        let durable_ids =
+            self.core.read(|d| DurableIds::collect(&d.observations, batch.observations())).unwrap_or_default();
+        Ok(batch.validate_submission_trusting(|i| durable_ids.contains(i))?)
+    }
+
     pub(crate) fn core(&self) -> &StoreCore<FindingsBackend> {
         &self.core
     }
@@ -236,16 +261,9 @@ impl FindingsSink for InMemoryFindingsSink {
     type Error = StoreError;
     type CommitHandle = InMemoryFindingsHandle;
 
-    /// Identity and tenant problems are rejected here, before any fault
-    /// counter or op id is consumed; parent and conflict checks run at apply.
+    /// Checked as `validate_submission` describes, then staged.
     fn upsert_batch(&self, batch: FindingsUpsertBatch<'_>) -> Result<InMemoryFindingsHandle, Self::Error> {
-        // The size first, as in `validate_submission`: it bounds the set below.
-        check_batch_size(batch.total_records())?;
-        // A poisoned store knows nothing here; submit reports it after the
-        // batch's own errors, as before.
-        let durable_ids =
-            self.core.read(|d| DurableIds::collect(&d.observations, batch.observations())).unwrap_or_default();
-        batch.validate_submission_trusting(|i| durable_ids.contains(i))?;
+        self.validate_submission(&batch)?;
         let mut payload = FindingsPayload { findings: Vec::new(), occurrences: Vec::new(), observations: Vec::new() };
         self.reserve.vec(&mut payload.findings, batch.findings().len())?;
         self.reserve.vec(&mut payload.occurrences, batch.occurrences().len())?;
@@ -462,6 +480,36 @@ mod tests {
             obs.seen_at(),
             obs.location_arc(),
         )
+    }
+
+    #[test]
+    fn an_owned_batch_is_checked_and_applied_like_a_borrowed_one() {
+        let (c1, c2) = (chain(1, 1), chain(1, 2));
+        let findings = vec![c1.finding.clone(), c2.finding.clone()];
+        let occurrences = vec![c1.occurrence.clone(), c2.occurrence.clone()];
+        let observations = vec![c1.observation.clone(), c2.observation.clone()];
+        let (owned, borrowed) = (InMemoryFindingsSink::new(), InMemoryFindingsSink::new());
+        let a = owned
+            .upsert_batch_owned(findings.clone(), occurrences.clone(), observations.clone())
+            .expect("accepted")
+            .wait()
+            .expect("applied");
+        let b = borrowed
+            .upsert_batch(FindingsUpsertBatch::new(&findings, &occurrences, &observations))
+            .expect("accepted")
+            .wait()
+            .expect("applied");
+        assert_eq!(a, b);
+        assert_eq!(owned.durable_counts(), borrowed.durable_counts());
+        // The same submission checks, in the same order: a wrong id is refused.
+        let wrong = rebuilt(
+            &c1.observation,
+            c2.observation.observation_id(),
+            c1.occurrence.occurrence_id(),
+            c1.observation.policy_hash(),
+        );
+        assert_eq!(owned.upsert_batch_owned(Vec::new(), Vec::new(), vec![wrong.clone()]).err(), Some(mismatch(&wrong)));
+        assert_eq!(owned.durable_counts(), borrowed.durable_counts());
     }
 
     fn mismatch(obs: &ObservationRecord) -> StoreError {

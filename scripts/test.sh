@@ -31,7 +31,7 @@ fi
 # (~1 min alone). Each one's output is shown at its step below.
 results="$(mktemp)"
 beside="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$results" "$beside"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$results" "$beside"' EXIT
 declare -A beside_pid=()
 start_beside() {
   local name=$1

@@ -207,14 +207,18 @@ fn arm(store: &mut Store<WorkerState>) {
 }
 
 fn trap(operation: &'static str) -> impl FnOnce(wasmtime::Error) -> WorkerError {
-    move |e| {
-        let message = if crate::deadline::is_timeout(&e) {
-            format!("did not answer within {DEFAULT_CALL_TIMEOUT:?} (timed out)")
-        } else {
-            describe(&e)
-        };
-        WorkerError::Trap { operation, message }
-    }
+    move |e| trap_error(operation, &e, &format!("within {DEFAULT_CALL_TIMEOUT:?}"))
+}
+
+/// A worker call wasmtime ended: past its deadline (`deadline` says which,
+/// e.g. "within 5s"), or a trap; shared with `served`.
+pub(crate) fn trap_error(operation: &'static str, error: &wasmtime::Error, deadline: &str) -> WorkerError {
+    let message = if crate::deadline::is_timeout(error) {
+        format!("did not answer {deadline} (timed out)")
+    } else {
+        describe(error)
+    };
+    WorkerError::Trap { operation, message }
 }
 
 /// The store a scan stage talks to.

@@ -21,7 +21,7 @@ use super::resources::BackendFailure;
 use crate::bindings::exports::gossip::persistence::types as store_wit;
 use crate::decode::Decoder;
 use crate::runtime::{Budget, compile, describe};
-use crate::worker::{FindingsRows, WorkerError, wit};
+use crate::worker::{FindingsRows, WorkerError, trap_error, wit};
 use crate::{
     ComponentStoreError, DEFAULT_CALL_TIMEOUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITE_TIMEOUT, LoadError, convert,
 };
@@ -245,12 +245,7 @@ fn trap(operation: &'static str, timeout: Duration) -> impl FnOnce(wasmtime::Err
             let BackendFailure { store, operation, message } = failure.clone();
             return ServedError::Backend { store, operation, message };
         }
-        let message = if crate::deadline::is_timeout(&e) {
-            format!("did not answer within {timeout:?} of its own time (timed out)")
-        } else {
-            describe(&e)
-        };
-        ServedError::Worker(WorkerError::Trap { operation, message })
+        ServedError::Worker(trap_error(operation, &e, &format!("within {timeout:?} of its own time")))
     }
 }
 

@@ -270,13 +270,18 @@ impl DoneLedger for InMemoryDoneLedger {
         Ok(rows)
     }
 
+    /// Ascending by bytes, not in table order, which would leak which ovids
+    /// share hash bits under the seed (`docs/contract.md §5.2`).
     fn list_done_hashes(&self, tenant_id: TenantId, policy_hash: PolicyHash) -> Result<Vec<OvidHash>, Self::Error> {
-        self.core.read(|d| {
+        let mut hashes = self.core.read(|d| {
             let mut hashes = Vec::new();
             d.reserve.vec(&mut hashes, d.done_hashes(tenant_id, policy_hash).count())?;
             hashes.extend(d.done_hashes(tenant_id, policy_hash));
-            Ok(hashes)
-        })?
+            Ok::<_, StoreError>(hashes)
+        })??;
+        // Outside the lock: the order is the caller's concern, not the store's.
+        hashes.sort_unstable();
+        Ok(hashes)
     }
 
     fn list_done_hashes_page(
@@ -370,6 +375,18 @@ mod tests {
         );
         let findings = u32::from(status == DoneLedgerStatus::ScannedWithFindings);
         DoneLedgerRecord::try_new(key, status, 10, findings, provenance, None).expect("valid row")
+    }
+
+    #[test]
+    fn done_hashes_are_listed_ascending_whatever_the_table_order() {
+        let ledger = InMemoryDoneLedger::new();
+        // Enough rows that table order and byte order cannot agree by chance.
+        let rows: Vec<_> = (0..=200).rev().map(|ovid| row(ovid, DoneLedgerStatus::ScannedClean)).collect();
+        ledger.batch_upsert(&rows).expect("accepted").wait().expect("applied");
+        let listed =
+            ledger.list_done_hashes(TenantId::from_bytes([1; 32]), PolicyHash::from_bytes([2; 32])).expect("listed");
+        let ascending: Vec<_> = (0..=200).map(|ovid| OvidHash::from_bytes([ovid; 32])).collect();
+        assert_eq!(listed, ascending);
     }
 
     #[test]

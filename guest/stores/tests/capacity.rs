@@ -14,7 +14,7 @@ use common::{
 };
 use gossip_persistence::done_ledger::DoneLedgerRecord;
 use gossip_persistence::findings::{FindingRecord, FindingsUpsertBatch, ObservationRecord, OccurrenceRecord};
-use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
+use gossip_persistence::identity::{FindingId, ObservationId, OccurrenceId};
 use gossip_persistence::{
     CommitHandle, CompletionOrder, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect,
     FindingsSink, InMemoryDoneLedger, InMemoryFindingsSink, StoreControl, StoreError, StoreKind,
@@ -154,11 +154,12 @@ fn every_refused_reservation_of_a_findings_write_changes_no_layer() {
         assert_eq!(sink_state(&sink), expected);
     }
     // Each stored layer's growth by its two new rows was refused once, the
-    // last one after the first two had been reserved.
+    // last one after the first two had been reserved. Layers are per tenant,
+    // so their entries are keyed by id alone.
     for needed in [
-        2 * size_of::<((TenantId, FindingId), FindingRecord)>(),
-        2 * size_of::<((TenantId, OccurrenceId), OccurrenceRecord)>(),
-        2 * size_of::<((TenantId, ObservationId), ObservationRecord)>(),
+        2 * size_of::<(FindingId, FindingRecord)>(),
+        2 * size_of::<(OccurrenceId, OccurrenceRecord)>(),
+        2 * size_of::<(ObservationId, ObservationRecord)>(),
     ] {
         assert!(at_apply.contains(&shortfall(StoreKind::Findings, needed)), "no refusal for {needed} bytes");
     }

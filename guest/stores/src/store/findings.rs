@@ -14,25 +14,68 @@ use crate::findings::{
     OccurrenceRecord, admit_immutable, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
-use crate::input_error::{RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
+use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
 
-/// The three layers' durable rows. Opaque: named only as the backend's
-/// durable state.
+/// The three layers' durable rows, per tenant. Opaque: named only as the
+/// backend's durable state.
+///
+/// Per tenant because a batch holds one tenant's rows (checked at submit):
+/// a write looks its tenant up once, and every other lookup hashes a
+/// 32-byte id instead of a 64-byte (tenant, id) key.
 pub struct FindingsDurable {
-    findings: HashMap<(TenantId, FindingId), FindingRecord>,
-    occurrences: HashMap<(TenantId, OccurrenceId), OccurrenceRecord>,
-    observations: HashMap<(TenantId, ObservationId), ObservationRecord>,
+    tenants: HashMap<TenantId, TenantRows>,
     reserve: Reserver,
+}
+
+/// One tenant's rows in the three layers.
+#[derive(Default)]
+struct TenantRows {
+    findings: HashMap<FindingId, FindingRecord>,
+    occurrences: HashMap<OccurrenceId, OccurrenceRecord>,
+    observations: HashMap<ObservationId, ObservationRecord>,
 }
 
 impl FindingsDurable {
     fn new(reserve: Reserver) -> Self {
-        Self {
-            findings: HashMap::default(),
-            occurrences: HashMap::default(),
-            observations: HashMap::default(),
-            reserve,
+        Self { tenants: HashMap::default(), reserve }
+    }
+
+    fn counts(&self) -> DurableFindingsCounts {
+        let mut counts = [0u64; 3];
+        for rows in self.tenants.values() {
+            counts[0] += rows.findings.len() as u64;
+            counts[1] += rows.occurrences.len() as u64;
+            counts[2] += rows.observations.len() as u64;
         }
+        DurableFindingsCounts::new(counts[0], counts[1], counts[2])
+    }
+
+    /// The rows of one layer strictly after `after` in (tenant, id) order, at
+    /// most `limit`, sorted (`usize::MAX`: the whole sorted layer).
+    fn layer_page<I: Ord + Copy, V: Clone>(
+        &self,
+        layer: impl Fn(&TenantRows) -> &HashMap<I, V>,
+        after: Option<&(TenantId, I)>,
+        limit: usize,
+    ) -> Result<Vec<V>, StoreError> {
+        let bound = self.tenants.values().map(|rows| layer(rows).len()).sum();
+        // A whole tenant before the cursor's is skipped without looking at its rows.
+        let candidates = self
+            .tenants
+            .iter()
+            .filter(|(tenant, _)| after.is_none_or(|(after_tenant, _)| *tenant >= after_tenant))
+            .flat_map(|(tenant, rows)| layer(rows).iter().map(move |(id, row)| ((*tenant, *id), row)))
+            .filter(|(key, _)| after.is_none_or(|after| key > after));
+        page::cloned(&self.reserve, page::smallest(&self.reserve, candidates, bound, limit)?)
+    }
+
+    fn get<I: Eq + core::hash::Hash, V: Clone>(
+        &self,
+        tenant_id: TenantId,
+        layer: impl Fn(&TenantRows) -> &HashMap<I, V>,
+        id: &I,
+    ) -> Option<V> {
+        self.tenants.get(&tenant_id).and_then(|rows| layer(rows).get(id)).cloned()
     }
 }
 
@@ -42,6 +85,24 @@ pub struct FindingsPayload {
     findings: Vec<FindingRecord>,
     occurrences: Vec<OccurrenceRecord>,
     observations: Vec<ObservationRecord>,
+}
+
+impl FindingsPayload {
+    /// The one tenant of every row, `None` for an empty batch; a second
+    /// tenant is refused as at submit (where it was already checked).
+    fn tenant(&self) -> Result<Option<TenantId>, StoreError> {
+        let mut tenants = self
+            .findings
+            .iter()
+            .map(FindingRecord::tenant_id)
+            .chain(self.occurrences.iter().map(OccurrenceRecord::tenant_id))
+            .chain(self.observations.iter().map(ObservationRecord::tenant_id));
+        let Some(first) = tenants.next() else { return Ok(None) };
+        if tenants.any(|tenant| tenant != first) {
+            return Err(StoreError::BatchValidation(PersistenceInputError::InconsistentTenant));
+        }
+        Ok(Some(first))
+    }
 }
 
 /// The findings rows behind the store core: how an in-memory write applies.
@@ -58,38 +119,45 @@ impl StoreBackend for FindingsBackend {
     /// state, parents before children, reserves room in every layer, and
     /// only then stores anything.
     fn apply(durable: &mut FindingsDurable, payload: &FindingsPayload) -> Result<FindingsCommitReceipt, StoreError> {
+        let Some(tenant_id) = payload.tenant()? else { return Ok(FindingsCommitReceipt::new(0, 0, 0)) };
+        let fresh_tenant;
+        let stored = match durable.tenants.get(&tenant_id) {
+            Some(rows) => rows,
+            None => {
+                fresh_tenant = TenantRows::default();
+                &fresh_tenant
+            }
+        };
         let reserve = &durable.reserve;
-        let mut findings: HashMap<(TenantId, FindingId), &FindingRecord> = HashMap::default();
+        let mut findings: HashMap<FindingId, &FindingRecord> = HashMap::default();
         reserve.map(&mut findings, payload.findings.len())?;
         let mut new_findings = 0;
         for f in &payload.findings {
-            let key = (f.tenant_id(), f.finding_id());
-            let fresh = admit_immutable(key, f, &mut findings, &durable.findings)
-                .map_err(|()| StoreError::FindingConflict { tenant_id: key.0, finding_id: key.1 })?;
+            let fresh = admit_immutable(f.finding_id(), f, &mut findings, &stored.findings)
+                .map_err(|()| StoreError::FindingConflict { tenant_id, finding_id: f.finding_id() })?;
             new_findings += usize::from(fresh == Some(true));
         }
 
-        let mut occurrences: HashMap<(TenantId, OccurrenceId), &OccurrenceRecord> = HashMap::default();
+        let mut occurrences: HashMap<OccurrenceId, &OccurrenceRecord> = HashMap::default();
         reserve.map(&mut occurrences, payload.occurrences.len())?;
         let mut new_occurrences = 0;
         for o in &payload.occurrences {
-            let parent = (o.tenant_id(), o.finding_id());
-            if !findings.contains_key(&parent) && !durable.findings.contains_key(&parent) {
+            let parent = o.finding_id();
+            if !findings.contains_key(&parent) && !stored.findings.contains_key(&parent) {
                 return Err(StoreError::MissingFinding {
-                    tenant_id: o.tenant_id(),
-                    finding_id: o.finding_id(),
+                    tenant_id,
+                    finding_id: parent,
                     occurrence_id: o.occurrence_id(),
                 });
             }
-            let key = (o.tenant_id(), o.occurrence_id());
-            let fresh = admit_immutable(key, o, &mut occurrences, &durable.occurrences)
-                .map_err(|()| StoreError::OccurrenceConflict { tenant_id: key.0, occurrence_id: key.1 })?;
+            let fresh = admit_immutable(o.occurrence_id(), o, &mut occurrences, &stored.occurrences)
+                .map_err(|()| StoreError::OccurrenceConflict { tenant_id, occurrence_id: o.occurrence_id() })?;
             new_occurrences += usize::from(fresh == Some(true));
         }
 
         // `None`: the row the batch leaves is the durable one, unchanged (a
         // replay), so it is neither merged nor written back.
-        let mut observations: HashMap<(TenantId, ObservationId), Option<ObservationRecord>> = HashMap::default();
+        let mut observations: HashMap<ObservationId, Option<ObservationRecord>> = HashMap::default();
         reserve.map(&mut observations, payload.observations.len())?;
         let mut new_observations = 0;
         // Observation ids were checked when the batch was submitted (the
@@ -98,24 +166,23 @@ impl StoreBackend for FindingsBackend {
         // (its id is canonical), so that merge, which derives the id
         // again, is skipped.
         for obs in &payload.observations {
-            let parent = (obs.tenant_id(), obs.occurrence_id());
-            if !occurrences.contains_key(&parent) && !durable.occurrences.contains_key(&parent) {
+            let parent = obs.occurrence_id();
+            if !occurrences.contains_key(&parent) && !stored.occurrences.contains_key(&parent) {
                 return Err(StoreError::MissingOccurrence {
-                    tenant_id: obs.tenant_id(),
-                    occurrence_id: obs.occurrence_id(),
+                    tenant_id,
+                    occurrence_id: parent,
                     observation_id: obs.observation_id(),
                 });
             }
-            let key = (obs.tenant_id(), obs.observation_id());
-            let conflict =
-                || StoreError::ObservationConflict { tenant_id: obs.tenant_id(), observation_id: obs.observation_id() };
-            match observations.entry(key) {
+            let id = obs.observation_id();
+            let conflict = || StoreError::ObservationConflict { tenant_id, observation_id: id };
+            match observations.entry(id) {
                 Entry::Occupied(mut slot) => {
                     // An unchanged slot stands for the durable row, which
                     // apply has not touched yet.
                     let current = match slot.get() {
                         Some(staged) => staged,
-                        None => durable.observations.get(&key).ok_or_else(conflict)?,
+                        None => stored.observations.get(&id).ok_or_else(conflict)?,
                     };
                     if current != obs {
                         let merged = merge_observations(current, obs).ok_or_else(conflict)?;
@@ -123,7 +190,7 @@ impl StoreBackend for FindingsBackend {
                     }
                 }
                 Entry::Vacant(slot) => {
-                    let merged = match durable.observations.get(&key) {
+                    let merged = match stored.observations.get(&id) {
                         Some(stored) if stored == obs => None,
                         Some(stored) => Some(merge_observations(stored, obs).ok_or_else(conflict)?),
                         None => {
@@ -138,34 +205,36 @@ impl StoreBackend for FindingsBackend {
 
         let receipt =
             FindingsCommitReceipt::new(findings.len() as u64, occurrences.len() as u64, observations.len() as u64);
-        // Room in every layer before any is written, so a refusal for the
-        // last layer leaves the first two as they were.
-        let FindingsDurable {
-            findings: stored_findings,
-            occurrences: stored_occurrences,
-            observations: stored_observations,
-            reserve,
-        } = durable;
-        reserve.map(stored_findings, new_findings)?;
-        reserve.map(stored_occurrences, new_occurrences)?;
-        reserve.map(stored_observations, new_observations)?;
+        // Room in every layer (and for a new tenant) before any is written,
+        // so a refusal for the last layer leaves the first two as they were.
+        let FindingsDurable { tenants, reserve } = durable;
+        let mut new_rows = TenantRows::default();
+        let is_new = !tenants.contains_key(&tenant_id);
+        reserve.map(tenants, usize::from(is_new))?;
+        let rows = if is_new { &mut new_rows } else { tenants.entry(tenant_id).or_default() };
+        reserve.map(&mut rows.findings, new_findings)?;
+        reserve.map(&mut rows.occurrences, new_occurrences)?;
+        reserve.map(&mut rows.observations, new_observations)?;
         // With no new row in a layer (a replay) every key is stored already.
         if new_findings > 0 {
-            for (key, f) in findings {
-                stored_findings.entry(key).or_insert_with(|| f.clone());
+            for (id, f) in findings {
+                rows.findings.entry(id).or_insert_with(|| f.clone());
             }
         }
         if new_occurrences > 0 {
-            for (key, o) in occurrences {
-                stored_occurrences.entry(key).or_insert_with(|| o.clone());
+            for (id, o) in occurrences {
+                rows.occurrences.entry(id).or_insert_with(|| o.clone());
             }
         }
         // Not `extend`: it reserves (infallibly) for up to the iterator's
         // length, more than the new rows when most of them replace stored ones.
-        for (key, obs) in observations {
+        for (id, obs) in observations {
             if let Some(obs) = obs {
-                stored_observations.insert(key, obs);
+                rows.observations.insert(id, obs);
             }
+        }
+        if is_new {
+            tenants.insert(tenant_id, new_rows);
         }
         Ok(receipt)
     }
@@ -247,8 +316,7 @@ impl InMemoryFindingsSink {
         check_batch_size(batch.total_records())?;
         // A poisoned store knows nothing here; submit reports it after the
         // batch's own errors, as before.
-        let durable_ids =
-            self.core.read(|d| DurableIds::collect(&d.observations, batch.observations())).unwrap_or_default();
+        let durable_ids = self.core.read(|d| DurableIds::collect(&d.tenants, batch.observations())).unwrap_or_default();
         Ok(batch.validate_submission_trusting(|i| durable_ids.contains(i))?)
     }
 
@@ -279,19 +347,17 @@ impl FindingsConformanceProbe for InMemoryFindingsSink {
     type Error = StoreError;
 
     fn durable_counts(&self) -> Result<DurableFindingsCounts, StoreError> {
-        self.core.read(|d| {
-            DurableFindingsCounts::new(d.findings.len() as u64, d.occurrences.len() as u64, d.observations.len() as u64)
-        })
+        self.core.read(FindingsDurable::counts)
     }
 }
 
 impl FindingsInspect for InMemoryFindingsSink {
     fn get_finding(&self, tenant_id: TenantId, id: FindingId) -> Result<Option<FindingRecord>, Self::Error> {
-        self.core.read(|d| d.findings.get(&(tenant_id, id)).cloned())
+        self.core.read(|d| d.get(tenant_id, |rows| &rows.findings, &id))
     }
 
     fn get_occurrence(&self, tenant_id: TenantId, id: OccurrenceId) -> Result<Option<OccurrenceRecord>, Self::Error> {
-        self.core.read(|d| d.occurrences.get(&(tenant_id, id)).cloned())
+        self.core.read(|d| d.get(tenant_id, |rows| &rows.occurrences, &id))
     }
 
     fn get_observation(
@@ -299,19 +365,19 @@ impl FindingsInspect for InMemoryFindingsSink {
         tenant_id: TenantId,
         id: ObservationId,
     ) -> Result<Option<ObservationRecord>, Self::Error> {
-        self.core.read(|d| d.observations.get(&(tenant_id, id)).cloned())
+        self.core.read(|d| d.get(tenant_id, |rows| &rows.observations, &id))
     }
 
     fn findings_snapshot(&self) -> Result<Vec<FindingRecord>, Self::Error> {
-        self.core.read(|d| page::table_page(&d.reserve, &d.findings, None, usize::MAX))?
+        self.core.read(|d| d.layer_page(|rows| &rows.findings, None, usize::MAX))?
     }
 
     fn occurrences_snapshot(&self) -> Result<Vec<OccurrenceRecord>, Self::Error> {
-        self.core.read(|d| page::table_page(&d.reserve, &d.occurrences, None, usize::MAX))?
+        self.core.read(|d| d.layer_page(|rows| &rows.occurrences, None, usize::MAX))?
     }
 
     fn observations_snapshot(&self) -> Result<Vec<ObservationRecord>, Self::Error> {
-        self.core.read(|d| page::table_page(&d.reserve, &d.observations, None, usize::MAX))?
+        self.core.read(|d| d.layer_page(|rows| &rows.observations, None, usize::MAX))?
     }
 
     fn findings_page(
@@ -320,7 +386,7 @@ impl FindingsInspect for InMemoryFindingsSink {
         limit: usize,
     ) -> Result<Vec<FindingRecord>, Self::Error> {
         check_read_size(limit)?;
-        self.core.read(|d| page::table_page(&d.reserve, &d.findings, after.as_ref(), limit))?
+        self.core.read(|d| d.layer_page(|rows| &rows.findings, after.as_ref(), limit))?
     }
 
     fn occurrences_page(
@@ -329,7 +395,7 @@ impl FindingsInspect for InMemoryFindingsSink {
         limit: usize,
     ) -> Result<Vec<OccurrenceRecord>, Self::Error> {
         check_read_size(limit)?;
-        self.core.read(|d| page::table_page(&d.reserve, &d.occurrences, after.as_ref(), limit))?
+        self.core.read(|d| d.layer_page(|rows| &rows.occurrences, after.as_ref(), limit))?
     }
 
     fn observations_page(
@@ -338,21 +404,23 @@ impl FindingsInspect for InMemoryFindingsSink {
         limit: usize,
     ) -> Result<Vec<ObservationRecord>, Self::Error> {
         check_read_size(limit)?;
-        self.core.read(|d| page::table_page(&d.reserve, &d.observations, after.as_ref(), limit))?
+        self.core.read(|d| d.layer_page(|rows| &rows.observations, after.as_ref(), limit))?
     }
 }
 
 impl fmt::Debug for InMemoryFindingsSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.core.try_lock() {
-            Some(Ok(state)) => f
-                .debug_struct("InMemoryFindingsSink")
-                .field("durable_findings", &state.durable.findings.len())
-                .field("durable_occurrences", &state.durable.occurrences.len())
-                .field("durable_observations", &state.durable.observations.len())
-                .field("pending_ops", &state.pending_count())
-                .field("auto_complete", &state.auto_complete)
-                .finish(),
+            Some(Ok(state)) => {
+                let counts = state.durable.counts();
+                f.debug_struct("InMemoryFindingsSink")
+                    .field("durable_findings", &counts.findings)
+                    .field("durable_occurrences", &counts.occurrences)
+                    .field("durable_observations", &counts.observations)
+                    .field("pending_ops", &state.pending_count())
+                    .field("auto_complete", &state.auto_complete)
+                    .finish()
+            }
             Some(Err(())) => f.write_str("InMemoryFindingsSink(<poisoned>)"),
             None => f.write_str("InMemoryFindingsSink(<locked>)"),
         }
@@ -377,17 +445,26 @@ impl Default for DurableIds {
 }
 
 impl DurableIds {
-    fn collect(
-        durable: &HashMap<(TenantId, ObservationId), ObservationRecord>,
-        observations: &[ObservationRecord],
-    ) -> Self {
+    fn collect(tenants: &HashMap<TenantId, TenantRows>, observations: &[ObservationRecord]) -> Self {
         let mut known = Self::default();
-        if durable.is_empty() {
+        if tenants.is_empty() {
             return known;
         }
+        // A batch has one tenant (checked after this): look it up once, but
+        // answer right for a batch that has more.
+        let mut tenant: Option<(TenantId, Option<&TenantRows>)> = None;
         for (i, obs) in observations.iter().enumerate() {
-            let durable_match =
-                durable.get(&(obs.tenant_id(), obs.observation_id())).is_some_and(|row| row.same_id_derivation(obs));
+            let rows = match tenant {
+                Some((id, rows)) if id == obs.tenant_id() => rows,
+                _ => {
+                    let rows = tenants.get(&obs.tenant_id());
+                    tenant = Some((obs.tenant_id(), rows));
+                    rows
+                }
+            };
+            let durable_match = rows
+                .and_then(|rows| rows.observations.get(&obs.observation_id()))
+                .is_some_and(|row| row.same_id_derivation(obs));
             if let Some(word) = known.words.get_mut(i / 64).filter(|_| durable_match) {
                 *word |= 1 << (i % 64);
             }
@@ -683,7 +760,7 @@ mod tests {
             chain(1, 80).observation, // not durable
             chain(2, 1).observation, // another tenant
         ];
-        let known = sink.core.read(|d| DurableIds::collect(&d.observations, &rows)).expect("read");
+        let known = sink.core.read(|d| DurableIds::collect(&d.tenants, &rows)).expect("read");
         let marked: Vec<bool> = (0..rows.len() + 1).map(|i| known.contains(i)).collect();
         assert_eq!(marked, [true, true, false, false, false, false, false]);
         assert!(!known.contains(usize::MAX));

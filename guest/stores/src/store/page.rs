@@ -1,7 +1,5 @@
 //! Sorted pages of a hash table that neither sort nor clone the whole table.
 
-use std::collections::HashMap;
-
 use super::error::StoreError;
 use super::reserve::Reserver;
 
@@ -41,16 +39,4 @@ pub(crate) fn cloned<K, V: Clone>(reserve: &Reserver, page: Vec<(K, &V)>) -> Res
     reserve.vec(&mut rows, page.len())?;
     rows.extend(page.into_iter().map(|(_, row)| row.clone()));
     Ok(rows)
-}
-
-/// The rows of `table` whose keys are strictly after `after`, at most
-/// `limit`, sorted by key (`usize::MAX`: the whole sorted table).
-pub(crate) fn table_page<K: Ord + Copy, V: Clone, S>(
-    reserve: &Reserver,
-    table: &HashMap<K, V, S>,
-    after: Option<&K>,
-    limit: usize,
-) -> Result<Vec<V>, StoreError> {
-    let candidates = table.iter().filter(|(key, _)| after.is_none_or(|after| *key > after)).map(|(k, v)| (*k, v));
-    cloned(reserve, smallest(reserve, candidates, table.len(), limit)?)
 }

@@ -87,21 +87,23 @@ impl<'a> FindingsUpsertBatch<'a> {
     /// Every record must belong to the tenant of the first record (findings
     /// first, then occurrences, then observations).
     pub fn validate_tenant_consistency(&self) -> Result<(), PersistenceInputError> {
-        let tenants = self
+        self.tenant().map(|_| ())
+    }
+
+    /// The one tenant every record belongs to, `None` for an empty batch;
+    /// `InconsistentTenant` as [`validate_tenant_consistency`](Self::validate_tenant_consistency) says.
+    pub fn tenant(&self) -> Result<Option<TenantId>, PersistenceInputError> {
+        let mut tenants = self
             .findings
             .iter()
             .map(FindingRecord::tenant_id)
             .chain(self.occurrences.iter().map(OccurrenceRecord::tenant_id))
             .chain(self.observations.iter().map(ObservationRecord::tenant_id));
-        let mut expected: Option<TenantId> = None;
-        for tenant in tenants {
-            match expected {
-                None => expected = Some(tenant),
-                Some(t) if t != tenant => return Err(PersistenceInputError::InconsistentTenant),
-                Some(_) => {}
-            }
+        let Some(first) = tenants.next() else { return Ok(None) };
+        if tenants.any(|tenant| tenant != first) {
+            return Err(PersistenceInputError::InconsistentTenant);
         }
-        Ok(())
+        Ok(Some(first))
     }
 
     /// In-batch diagnostic only: a backend must also accept parents that are

@@ -14,7 +14,7 @@ use crate::findings::{
     OccurrenceRecord, admit_immutable, merge_observations,
 };
 use crate::identity::{FindingId, ObservationId, OccurrenceId, TenantId};
-use crate::input_error::{PersistenceInputError, RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
+use crate::input_error::{RECOMMENDED_MAX_BATCH_SIZE, check_batch_size, check_read_size};
 
 /// The three layers' durable rows, per tenant. Opaque: named only as the
 /// backend's durable state.
@@ -41,13 +41,13 @@ impl FindingsDurable {
     }
 
     fn counts(&self) -> DurableFindingsCounts {
-        let mut counts = [0u64; 3];
+        let mut counts = DurableFindingsCounts::default();
         for rows in self.tenants.values() {
-            counts[0] += rows.findings.len() as u64;
-            counts[1] += rows.occurrences.len() as u64;
-            counts[2] += rows.observations.len() as u64;
+            counts.findings += rows.findings.len() as u64;
+            counts.occurrences += rows.occurrences.len() as u64;
+            counts.observations += rows.observations.len() as u64;
         }
-        DurableFindingsCounts::new(counts[0], counts[1], counts[2])
+        counts
     }
 
     /// The rows of one layer strictly after `after` in (tenant, id) order, at
@@ -91,17 +91,7 @@ impl FindingsPayload {
     /// The one tenant of every row, `None` for an empty batch; a second
     /// tenant is refused as at submit (where it was already checked).
     fn tenant(&self) -> Result<Option<TenantId>, StoreError> {
-        let mut tenants = self
-            .findings
-            .iter()
-            .map(FindingRecord::tenant_id)
-            .chain(self.occurrences.iter().map(OccurrenceRecord::tenant_id))
-            .chain(self.observations.iter().map(ObservationRecord::tenant_id));
-        let Some(first) = tenants.next() else { return Ok(None) };
-        if tenants.any(|tenant| tenant != first) {
-            return Err(StoreError::BatchValidation(PersistenceInputError::InconsistentTenant));
-        }
-        Ok(Some(first))
+        Ok(FindingsUpsertBatch::new(&self.findings, &self.occurrences, &self.observations).tenant()?)
     }
 }
 
@@ -208,10 +198,14 @@ impl StoreBackend for FindingsBackend {
         // Room in every layer (and for a new tenant) before any is written,
         // so a refusal for the last layer leaves the first two as they were.
         let FindingsDurable { tenants, reserve } = durable;
-        let mut new_rows = TenantRows::default();
-        let is_new = !tenants.contains_key(&tenant_id);
-        reserve.map(tenants, usize::from(is_new))?;
-        let rows = if is_new { &mut new_rows } else { tenants.entry(tenant_id).or_default() };
+        // A new tenant's tables are built aside and inserted last; an
+        // existing tenant's are written in place.
+        let mut new_rows = None;
+        reserve.map(tenants, usize::from(!tenants.contains_key(&tenant_id)))?;
+        let rows = match tenants.get_mut(&tenant_id) {
+            Some(rows) => rows,
+            None => new_rows.insert(TenantRows::default()),
+        };
         reserve.map(&mut rows.findings, new_findings)?;
         reserve.map(&mut rows.occurrences, new_occurrences)?;
         reserve.map(&mut rows.observations, new_observations)?;
@@ -233,8 +227,8 @@ impl StoreBackend for FindingsBackend {
                 rows.observations.insert(id, obs);
             }
         }
-        if is_new {
-            tenants.insert(tenant_id, new_rows);
+        if let Some(rows) = new_rows {
+            tenants.insert(tenant_id, rows);
         }
         Ok(receipt)
     }
@@ -306,7 +300,7 @@ impl InMemoryFindingsSink {
         observations: Vec<ObservationRecord>,
     ) -> Result<InMemoryFindingsHandle, StoreError> {
         self.validate_submission(&FindingsUpsertBatch::new(&findings, &occurrences, &observations))?;
-        Ok(StoreCore::submit(&self.core, FindingsPayload { findings, occurrences, observations })?)
+        StoreCore::submit(&self.core, FindingsPayload { findings, occurrences, observations })
     }
 
     /// Identity and tenant problems are rejected here, before any fault
@@ -339,7 +333,7 @@ impl FindingsSink for InMemoryFindingsSink {
         payload.findings.extend_from_slice(batch.findings());
         payload.occurrences.extend_from_slice(batch.occurrences());
         payload.observations.extend_from_slice(batch.observations());
-        Ok(StoreCore::submit(&self.core, payload)?)
+        StoreCore::submit(&self.core, payload)
     }
 }
 

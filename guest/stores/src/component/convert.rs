@@ -138,12 +138,11 @@ pub fn occurrence_out(o: &OccurrenceRecord) -> wit::Occurrence {
 }
 
 /// Takes the id as given, for the store to check; a bad location is
-/// [`Rejected::Location`].
-pub fn observation_in(o: &wit::Observation) -> Result<ObservationRecord, Rejected> {
-    let location = match &o.location {
-        Some(loc) => {
-            Some(Arc::new(Location::try_new(loc.display.as_str(), loc.url.as_deref()).map_err(Rejected::Location)?))
-        }
+/// [`Rejected::Location`]. Takes the row by value so its strings move into
+/// the location instead of being copied (a fresh allocation each).
+pub fn observation_in(o: wit::Observation) -> Result<ObservationRecord, Rejected> {
+    let location = match o.location {
+        Some(loc) => Some(Arc::new(Location::try_new(loc.display, loc.url).map_err(Rejected::Location)?)),
         None => None,
     };
     Ok(ObservationRecord::from_persisted_unchecked(

@@ -30,7 +30,7 @@ impl GuestFindingsSink for Store<InMemoryFindingsSink> {
         check_batch_size(findings.len() + occurrences.len() + observations.len()).map_err(invalid_input)?;
         let findings: Vec<_> = findings.iter().map(finding_in).collect();
         let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;
-        let observations = observations.iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;
+        let observations = observations.into_iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;
         let handle = self.store.upsert_batch_owned(findings, occurrences, observations).map_err(store_error)?;
         Ok(FindingsWrite::new(Write::new(handle)))
     }

@@ -12,6 +12,8 @@
 #       --tcp, also on 127.0.0.1:PORT). Prints two export lines.
 #       --watch PID stops the cluster and deletes DIR once process PID exits
 #       (the tests use this, so a cluster they start never outlives them).
+#   crash [DIR]  immediate shutdown (as if the server crashed), then starts
+#                it again; it recovers from its WAL (the crash test uses this)
 #   stop [DIR]   fast shutdown, then deletes DIR (default $GOSSIP_POSTGRES_DIR)
 #   url [DIR]    prints the URL of the cluster in DIR
 #
@@ -86,12 +88,8 @@ start() {
   echo "$port" >"$dir/port"
   as_user "$user" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync \
     >"$dir/initdb.log" 2>&1 || die "initdb failed: $(tail -n 5 "$dir/initdb.log")"
-  local listen="''"
-  [ -z "$tcp" ] || listen="127.0.0.1"
-  as_user "$user" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-c listen_addresses=$listen -p $port -k $dir -c fsync=off -c synchronous_commit=off \
-        -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" \
-    start >"$dir/pg_ctl.log" 2>&1 || die "the server did not start: $(tail -n 5 "$dir/server.log" 2>/dev/null)"
+  if [ -n "$tcp" ]; then echo 127.0.0.1 >"$dir/listen"; else echo "" >"$dir/listen"; fi
+  serve "$dir"
   if [ -n "$watch" ]; then
     # Detached and with no inherited stdout, so a caller reading our output
     # is not kept waiting for the watcher.
@@ -101,6 +99,32 @@ start() {
   fi
   printf "export GOSSIP_POSTGRES_URL='%s'\n" "$(url_for "$dir")"
   printf "export GOSSIP_POSTGRES_DIR='%s'\n" "$dir"
+}
+
+# Starts the server of the cluster in DIR with the settings `start` chose.
+# Commits are asynchronous server-wide (synchronous_commit=off): the stores
+# must raise it for their own sessions, and `crash` checks that they do.
+serve() {
+  local dir="$1" bin port listen
+  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
+  port="$(cat "$dir/port")"
+  listen="$(cat "$dir/listen" 2>/dev/null || true)"
+  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-c listen_addresses='$listen' -p $port -k $dir -c fsync=off -c synchronous_commit=off \
+        -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" \
+    start >"$dir/pg_ctl.log" 2>&1 || die "the server did not start: $(tail -n 5 "$dir/server.log" 2>/dev/null)"
+}
+
+# Kills the server as a crash would (immediate shutdown: no checkpoint, every
+# session cut), then starts it again, which replays the WAL.
+crash() {
+  local dir="${1:-${GOSSIP_POSTGRES_DIR:-}}" bin
+  [ -n "$dir" ] || die "crash: which cluster? (pass DIR or set GOSSIP_POSTGRES_DIR)"
+  [ -d "$dir/data" ] || die "crash: $dir holds no cluster"
+  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
+  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >"$dir/pg_ctl.log" 2>&1 \
+    || die "crash: the server did not stop: $(tail -n 5 "$dir/pg_ctl.log")"
+  serve "$dir"
 }
 
 stop() {
@@ -115,6 +139,7 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
+  crash) shift; crash "$@" ;;
   url) shift; url_for "${1:-${GOSSIP_POSTGRES_DIR:?}}" ;;
-  *) die "usage: $0 start [--dir DIR] [--tcp PORT] [--watch PID] | stop [DIR] | url [DIR]" 2 ;;
+  *) die "usage: $0 start [--dir DIR] [--tcp PORT] [--watch PID] | crash [DIR] | stop [DIR] | url [DIR]" 2 ;;
 esac

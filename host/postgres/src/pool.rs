@@ -31,7 +31,9 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        Ok(PgConn { client: self.config.connect(NoTls)?, statements: HashMap::new(), broken: false })
+        let mut client = self.config.connect(NoTls)?;
+        commit_durably(&mut client)?;
+        Ok(PgConn { client, statements: HashMap::new(), broken: false })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
@@ -41,6 +43,21 @@ impl r2d2::ManageConnection for Manager {
     fn has_broken(&self, conn: &mut PgConn) -> bool {
         conn.broken || conn.client.is_closed()
     }
+}
+
+/// A write's receipt is handed out once its COMMIT returns, so the commit
+/// must not return before its WAL is flushed. A server (or a role, or a
+/// database) may set `synchronous_commit = off` for every session, and then
+/// a crash of the server loses commits it has already reported: raise
+/// exactly that setting to `local` (flushed here, whatever standbys do).
+/// Every other setting (`local`, `on`, `remote_write`, `remote_apply`)
+/// already waits for the local flush and is kept as the operator chose it.
+fn commit_durably(client: &mut Client) -> Result<(), postgres::Error> {
+    let setting = client.query_one("SHOW synchronous_commit", &[])?;
+    if setting.get::<_, &str>(0) == "off" {
+        client.batch_execute("SET synchronous_commit = local")?;
+    }
+    Ok(())
 }
 
 /// The connection settings every session of one set of stores gets: the

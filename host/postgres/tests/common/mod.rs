@@ -9,7 +9,9 @@
 //! why and skip, unless `GOSSIP_POSTGRES_REQUIRED=1`, when they fail.
 #![allow(dead_code)]
 
-use std::path::Path;
+pub mod faults;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,36 +20,68 @@ use gossip_postgres::postgres::{self, NoTls};
 use gossip_postgres::{PgDatabase, PgDoneLedger, PgFindingsSink, PgOptions};
 use gossip_suite::Backend;
 
-/// The server every test of this process uses, or why there is none.
-pub fn server_url() -> Result<&'static str, &'static str> {
-    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
-    SERVER.get_or_init(find_or_start_server).as_ref().map(String::as_str).map_err(String::as_str)
+/// The server every test of this process uses, and its cluster directory
+/// when the server is a throwaway cluster this machine runs.
+struct Server {
+    url: String,
+    dir: Option<PathBuf>,
 }
 
-fn find_or_start_server() -> Result<String, String> {
+fn server() -> Result<&'static Server, &'static str> {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    SERVER.get_or_init(find_or_start_server).as_ref().map_err(String::as_str)
+}
+
+/// The server every test of this process uses, or why there is none.
+pub fn server_url() -> Result<&'static str, &'static str> {
+    server().map(|s| s.url.as_str())
+}
+
+/// The directory of the server's cluster, when it is one `scripts/postgres.sh`
+/// started (here, or by the caller, who then exports `GOSSIP_POSTGRES_DIR`):
+/// only such a server may be crashed by a test.
+pub fn cluster_dir() -> Option<&'static Path> {
+    server().ok()?.dir.as_deref()
+}
+
+fn find_or_start_server() -> Result<Server, String> {
     if let Ok(url) = std::env::var("GOSSIP_POSTGRES_URL")
         && !url.is_empty()
     {
-        return Ok(url);
+        let dir = std::env::var_os("GOSSIP_POSTGRES_DIR").filter(|d| !d.is_empty()).map(PathBuf::from);
+        return Ok(Server { url, dir });
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
     let out = Command::new("bash")
-        .arg(&script)
+        .arg(script())
         .args(["start", "--watch", &std::process::id().to_string()])
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
     if !out.status.success() {
         return Err(format!(
             "GOSSIP_POSTGRES_URL is unset and {} could not start a cluster: {}",
-            script.display(),
+            script().display(),
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("export GOSSIP_POSTGRES_URL='")?.strip_suffix('\'').map(str::to_owned))
-        .ok_or_else(|| format!("scripts/postgres.sh printed no URL: {stdout}"))
+    let exported = |name: &str| {
+        stdout.lines().find_map(|line| {
+            line.strip_prefix("export ")?.strip_prefix(name)?.strip_prefix("='")?.strip_suffix('\'').map(str::to_owned)
+        })
+    };
+    let url = exported("GOSSIP_POSTGRES_URL").ok_or_else(|| format!("scripts/postgres.sh printed no URL: {stdout}"))?;
+    Ok(Server { url, dir: exported("GOSSIP_POSTGRES_DIR").map(PathBuf::from) })
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh")
+}
+
+/// Crashes the server of the cluster in `dir` (an immediate shutdown: every
+/// session cut, no checkpoint) and starts it again, which replays its WAL.
+pub fn crash_and_restart(dir: &Path) {
+    let out = Command::new("bash").arg(script()).arg("crash").arg(dir).output().expect("run scripts/postgres.sh");
+    assert!(out.status.success(), "crash and restart failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A database of its own for one test, dropped (with every connection to

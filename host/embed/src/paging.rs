@@ -28,14 +28,14 @@ pub(crate) fn collect_pages<T, K: Ord + Copy>(
         let rows = page(after)?;
         let full = rows.len() == MAX_PAGE_SIZE;
         let last = rows.last().map(&key);
-        if let (Some(last), Some(previous)) = (last, after) {
-            if last <= previous {
-                return Err(ComponentStoreError::Protocol {
-                    store,
-                    operation: "paged read",
-                    detail: "a page did not advance past its cursor".to_owned(),
-                });
-            }
+        if let (Some(last), Some(previous)) = (last, after)
+            && last <= previous
+        {
+            return Err(ComponentStoreError::Protocol {
+                store,
+                operation: "paged read",
+                detail: "a page did not advance past its cursor".to_owned(),
+            });
         }
         all.extend(rows);
         if !full {

@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use super::context::{FaultConfig, FaultLevel, FaultModel};
 
 /// The stream of a seed the options come from; the run uses stream 0.
-const OPTIONS_STREAM: u64 = 0x5357_4152_4d;
+const OPTIONS_STREAM: u64 = 0x53_5741_524d;
 
 /// Which release ops a seed draws; a refused release is redrawn, so a seed
 /// without one explores the orders the others leave.

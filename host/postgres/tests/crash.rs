@@ -74,9 +74,9 @@ fn a_server_crash_mid_batch_keeps_every_acknowledged_write_and_nothing_in_flight
     assert_eq!(sink_after.occurrences_snapshot().unwrap(), sink_oracle.occurrences_snapshot().unwrap());
     assert_eq!(sink_after.observations_snapshot().unwrap(), sink_oracle.observations_snapshot().unwrap());
 
-    // The stores that saw the crash still hold pooled connections to the
-    // dead server; each is dropped when a write finds it dead, with a
-    // transient error. Resubmitting the lost batches converges.
+    // The stores that saw the crash may still hold idle pooled connections
+    // to the dead server; each is dropped when a write finds it dead, with
+    // a transient error. Resubmitting the lost batches converges.
     let receipt = resubmitted(|| ledger.batch_upsert(&late_rows).and_then(|h| h.wait()));
     assert_eq!(receipt, ledger_oracle.batch_upsert(&late_rows).unwrap().wait().unwrap());
     let receipt = resubmitted(|| sink.upsert_batch(late_findings.view()).and_then(|h| h.wait()));

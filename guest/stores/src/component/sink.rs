@@ -28,8 +28,10 @@ impl GuestFindingsSink for Store<InMemoryFindingsSink> {
         observations: Vec<Observation>,
     ) -> Result<FindingsWrite, StoreError> {
         check_batch_size(findings.len() + occurrences.len() + observations.len()).map_err(invalid_input)?;
-        let findings: Vec<_> = findings.iter().map(finding_in).collect();
-        let occurrences = occurrences.iter().map(occurrence_in).collect::<Result<Vec<_>, _>>()?;
+        // Consumed, so each decoded list is freed before the write applies
+        // and its memory can hold the write's indexes and rows.
+        let findings: Vec<_> = findings.into_iter().map(|f| finding_in(&f)).collect();
+        let occurrences = occurrences.into_iter().map(|o| occurrence_in(&o)).collect::<Result<Vec<_>, _>>()?;
         let observations = observations.into_iter().map(observation_in).collect::<Result<Vec<_>, _>>()?;
         let handle = self.store.upsert_batch_owned(findings, occurrences, observations).map_err(store_error)?;
         Ok(FindingsWrite::new(Write::new(handle)))

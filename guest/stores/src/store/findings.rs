@@ -110,15 +110,16 @@ enum Staged<'a> {
 }
 
 /// Appends `row` to `merged` and gives its index. The first merge reserves
-/// room for every observation of the batch, so later ones cannot allocate.
+/// room for `batch` rows (every observation of the batch), so later ones
+/// cannot allocate.
 fn push_merged(
     reserve: &Reserver,
     merged: &mut Vec<ObservationRecord>,
     row: ObservationRecord,
-    payload: &FindingsPayload,
+    batch: usize,
 ) -> Result<usize, StoreError> {
     if merged.capacity() == 0 {
-        reserve.vec(merged, payload.observations.len())?;
+        reserve.vec(merged, batch)?;
     }
     merged.push(row);
     Ok(merged.len() - 1)
@@ -208,7 +209,12 @@ impl StoreBackend for FindingsBackend {
                         match *slot.get() {
                             Staged::Merged(i) => merged[i] = row,
                             Staged::Durable | Staged::Batch(_) => {
-                                slot.insert(Staged::Merged(push_merged(reserve, &mut merged, row, payload)?));
+                                slot.insert(Staged::Merged(push_merged(
+                                    reserve,
+                                    &mut merged,
+                                    row,
+                                    payload.observations.len(),
+                                )?));
                             }
                         }
                     }
@@ -218,7 +224,7 @@ impl StoreBackend for FindingsBackend {
                         Some(stored) if stored == obs => Staged::Durable,
                         Some(stored) => {
                             let row = merge_observations(stored, obs).ok_or_else(conflict)?;
-                            Staged::Merged(push_merged(reserve, &mut merged, row, payload)?)
+                            Staged::Merged(push_merged(reserve, &mut merged, row, payload.observations.len())?)
                         }
                         None => {
                             new_observations += 1;

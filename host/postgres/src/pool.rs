@@ -52,12 +52,11 @@ impl r2d2::ManageConnection for Manager {
 /// exactly that setting to `local` (flushed here, whatever standbys do).
 /// Every other setting (`local`, `on`, `remote_write`, `remote_apply`)
 /// already waits for the local flush and is kept as the operator chose it.
+/// One round trip: the server compares and sets.
 fn commit_durably(client: &mut Client) -> Result<(), postgres::Error> {
-    let setting = client.query_one("SHOW synchronous_commit", &[])?;
-    if setting.get::<_, &str>(0) == "off" {
-        client.batch_execute("SET synchronous_commit = local")?;
-    }
-    Ok(())
+    client.batch_execute(
+        "SELECT set_config('synchronous_commit', 'local', false) WHERE current_setting('synchronous_commit') = 'off'",
+    )
 }
 
 /// The connection settings every session of one set of stores gets: the

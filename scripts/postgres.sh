@@ -105,11 +105,10 @@ start() {
 # Commits are asynchronous server-wide (synchronous_commit=off): the stores
 # must raise it for their own sessions, and `crash` checks that they do.
 serve() {
-  local dir="$1" bin port listen
-  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
+  local dir="$1" port listen
   port="$(cat "$dir/port")"
   listen="$(cat "$dir/listen" 2>/dev/null || true)"
-  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+  pg_ctl_as_owner "$dir" -l "$dir/server.log" -w -t 30 \
     -o "-c listen_addresses='$listen' -p $port -k $dir -c fsync=off -c synchronous_commit=off \
         -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" \
     start >"$dir/pg_ctl.log" 2>&1 || die "the server did not start: $(tail -n 5 "$dir/server.log" 2>/dev/null)"
@@ -118,22 +117,34 @@ serve() {
 # Kills the server as a crash would (immediate shutdown: no checkpoint, every
 # session cut), then starts it again, which replays the WAL.
 crash() {
-  local dir="${1:-${GOSSIP_POSTGRES_DIR:-}}" bin
-  [ -n "$dir" ] || die "crash: which cluster? (pass DIR or set GOSSIP_POSTGRES_DIR)"
-  [ -d "$dir/data" ] || die "crash: $dir holds no cluster"
-  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
-  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >"$dir/pg_ctl.log" 2>&1 \
+  local dir
+  dir="$(cluster crash "${1:-}")" || exit 1
+  pg_ctl_as_owner "$dir" -m immediate -w stop >"$dir/pg_ctl.log" 2>&1 \
     || die "crash: the server did not stop: $(tail -n 5 "$dir/pg_ctl.log")"
   serve "$dir"
 }
 
 stop() {
-  local dir="${1:-${GOSSIP_POSTGRES_DIR:-}}" bin
-  [ -n "$dir" ] || die "stop: which cluster? (pass DIR or set GOSSIP_POSTGRES_DIR)"
-  [ -d "$dir/data" ] || die "stop: $dir holds no cluster"
-  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
-  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  local dir
+  dir="$(cluster stop "${1:-}")" || exit 1
+  pg_ctl_as_owner "$dir" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
+}
+
+# The cluster COMMAND acts on: DIR, else $GOSSIP_POSTGRES_DIR.
+cluster() {
+  local command="$1" dir="${2:-${GOSSIP_POSTGRES_DIR:-}}"
+  [ -n "$dir" ] || die "$command: which cluster? (pass DIR or set GOSSIP_POSTGRES_DIR)"
+  [ -d "$dir/data" ] || die "$command: $dir holds no cluster"
+  printf '%s\n' "$dir"
+}
+
+# pg_ctl on the cluster in DIR, run as the user who owns its data.
+pg_ctl_as_owner() {
+  local dir="$1" bin
+  shift
+  bin="$(bindir)" || die "no PostgreSQL server binaries found" 3
+  as_user "$(stat -c %U "$dir/data")" "$bin/pg_ctl" -D "$dir/data" "$@"
 }
 
 case "${1:-}" in

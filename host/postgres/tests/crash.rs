@@ -17,7 +17,7 @@ use gossip_persistence::{
     CommitHandle, DoneLedger, DoneLedgerInspect, FindingsConformanceProbe, FindingsInspect, FindingsSink,
     InMemoryDoneLedger, InMemoryFindingsSink,
 };
-use gossip_postgres::{PgDatabase, PgError};
+use gossip_postgres::{PgDatabase, PgDoneLedger, PgError, PgFindingsSink};
 
 #[test]
 fn a_server_crash_mid_batch_keeps_every_acknowledged_write_and_nothing_in_flight() {
@@ -68,11 +68,7 @@ fn a_server_crash_mid_batch_keeps_every_acknowledged_write_and_nothing_in_flight
     // what was acknowledged.
     let reopened = PgDatabase::connect(db.url, &db.options(database.schema())).expect("the recovered server");
     let (ledger_after, sink_after) = (reopened.done_ledger(), reopened.findings_sink());
-    assert_eq!(ledger_after.snapshot().unwrap(), ledger_oracle.snapshot().unwrap());
-    assert_eq!(sink_after.durable_counts().unwrap(), sink_oracle.durable_counts().unwrap());
-    assert_eq!(sink_after.findings_snapshot().unwrap(), sink_oracle.findings_snapshot().unwrap());
-    assert_eq!(sink_after.occurrences_snapshot().unwrap(), sink_oracle.occurrences_snapshot().unwrap());
-    assert_eq!(sink_after.observations_snapshot().unwrap(), sink_oracle.observations_snapshot().unwrap());
+    same_rows(&ledger_after, &sink_after, &ledger_oracle, &sink_oracle);
 
     // The stores that saw the crash may still hold idle pooled connections
     // to the dead server; each is dropped when a write finds it dead, with
@@ -81,10 +77,21 @@ fn a_server_crash_mid_batch_keeps_every_acknowledged_write_and_nothing_in_flight
     assert_eq!(receipt, ledger_oracle.batch_upsert(&late_rows).unwrap().wait().unwrap());
     let receipt = resubmitted(|| sink.upsert_batch(late_findings.view()).and_then(|h| h.wait()));
     assert_eq!(receipt, sink_oracle.upsert_batch(late_findings.view()).unwrap().wait().unwrap());
-    assert_eq!(ledger_after.snapshot().unwrap(), ledger_oracle.snapshot().unwrap());
-    assert_eq!(sink_after.findings_snapshot().unwrap(), sink_oracle.findings_snapshot().unwrap());
-    assert_eq!(sink_after.occurrences_snapshot().unwrap(), sink_oracle.occurrences_snapshot().unwrap());
-    assert_eq!(sink_after.observations_snapshot().unwrap(), sink_oracle.observations_snapshot().unwrap());
+    same_rows(&ledger_after, &sink_after, &ledger_oracle, &sink_oracle);
+}
+
+/// Every durable row of the PostgreSQL stores equals the oracle's.
+fn same_rows(
+    ledger: &PgDoneLedger,
+    sink: &PgFindingsSink,
+    ledger_oracle: &InMemoryDoneLedger,
+    sink_oracle: &InMemoryFindingsSink,
+) {
+    assert_eq!(ledger.snapshot().unwrap(), ledger_oracle.snapshot().unwrap());
+    assert_eq!(sink.durable_counts().unwrap(), sink_oracle.durable_counts().unwrap());
+    assert_eq!(sink.findings_snapshot().unwrap(), sink_oracle.findings_snapshot().unwrap());
+    assert_eq!(sink.occurrences_snapshot().unwrap(), sink_oracle.occurrences_snapshot().unwrap());
+    assert_eq!(sink.observations_snapshot().unwrap(), sink_oracle.observations_snapshot().unwrap());
 }
 
 /// The outcome of `write`, resubmitted after transient errors: at most once
